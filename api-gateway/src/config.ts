@@ -1,0 +1,26 @@
+import { z } from 'zod';
+import { baseSettings, jwtSettings, loadConfig, requireJwtSecretInProduction, setting } from '@market/common';
+
+export const gatewayConfigSchema = z
+  .object({
+    ...baseSettings,
+    ...jwtSettings,
+    PORT: setting.port(8080),
+    USERS_SERVICE_URL: setting.url('http://localhost:3001', ['http:', 'https:']),
+    REDIS_URL: setting.url('redis://localhost:6379', ['redis:', 'rediss:']),
+    RATE_LIMIT_MAX: setting.int(5, 1, 1_000_000_000),
+    RATE_LIMIT_WINDOW_MS: setting.int(10_000, 100, 86_400_000),
+    /** `false`, `true` (trust every proxy: only behind one you control) or the number of proxy hops. */
+    TRUST_PROXY: z
+      .string()
+      .default('false')
+      .refine((v) => /^(true|false|\d{1,2})$/.test(v), 'must be true, false or a number of proxy hops')
+      .transform((v): boolean | number => (v === 'true' ? true : v === 'false' ? false : Number(v))),
+    CACHE_TTL_SECONDS: setting.int(60, 0, 86_400),
+    USERS_TIMEOUT_MS: setting.int(5000, 100, 120_000),
+  })
+  .superRefine(requireJwtSecretInProduction);
+
+export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
+
+export const loadGatewayConfig = (env?: Record<string, string | undefined>): Readonly<GatewayConfig> => loadConfig(gatewayConfigSchema, env);

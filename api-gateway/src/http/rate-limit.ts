@@ -1,0 +1,60 @@
+import { createHash } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
+import { RedisStore } from 'rate-limit-redis';
+import { AppError, type Logger, rateLimitRejections, type Redis, sendProblem } from '@market/common';
+
+export interface RateLimitOptions {
+  redis: Redis;
+  prefix: string;
+  limit: number;
+  windowMs: number;
+  logger: Logger;
+}
+
+/**
+ * 5 requests per 10 s per client by default, counted in Redis so every gateway replica shares the
+ * count. The client is the user when a valid token came with the request, else its address.
+ * If Redis is down the limiter lets traffic through (with a warning) instead of failing requests.
+ */
+export function createRateLimiter(opts: RateLimitOptions): RequestHandler {
+  let lastWarning = 0;
+  return rateLimit({
+    windowMs: opts.windowMs,
+    limit: opts.limit,
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    passOnStoreError: true,
+    keyGenerator: (req) => (req.actor ? `user:${req.actor.id}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`),
+    store: new RedisStore({ prefix: `${opts.prefix}:rl:`, sendCommand: sendCommandVia(opts.redis) }),
+    logger: {
+      warn: (msg: unknown) => opts.logger.warn('rate limiter', { msg: String(msg) }),
+      error: (err: unknown) => {
+        if (Date.now() - lastWarning < 10_000) return;
+        lastWarning = Date.now();
+        opts.logger.warn('rate limiter store unavailable; letting requests through', { err: err instanceof Error ? err.message : String(err) });
+      },
+    },
+    handler: (_req, res) => {
+      rateLimitRejections.inc();
+      sendProblem(res, new AppError(429, 'rate_limited', 'Too many requests. Please wait before trying again; Retry-After says how long.'));
+    },
+  });
+}
+
+/**
+ * rate-limit-redis loads its Lua scripts when it is constructed. With Redis down at that moment the
+ * load would reject with nobody listening, so SCRIPT LOAD answers the SHA1 (which is what Redis
+ * answers) and loads the script in the background; a missing script later comes back as NOSCRIPT,
+ * on which the store loads it again and retries.
+ */
+function sendCommandVia(redis: Redis) {
+  return async (command: string, ...args: string[]): Promise<never> => {
+    if (command.toUpperCase() === 'SCRIPT' && args[0]?.toUpperCase() === 'LOAD' && args[1] !== undefined) {
+      const script = args[1];
+      redis.call('SCRIPT', 'LOAD', script).catch(() => undefined);
+      return createHash('sha1').update(script).digest('hex') as never;
+    }
+    return (await redis.call(command, ...args)) as never;
+  };
+}

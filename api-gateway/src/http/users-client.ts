@@ -1,0 +1,50 @@
+import { AppError, currentContext } from '@market/common';
+
+export interface UpstreamResponse {
+  status: number;
+  contentType: string;
+  body: string;
+}
+
+/**
+ * HTTP to users-service over keep-alive connections (Node's fetch pools them), with a timeout.
+ * The caller's Authorization header is forwarded as is: users-service verifies it again itself.
+ */
+export class UsersClient {
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs: number,
+  ) {}
+
+  async send(method: string, path: string, opts: { authorization?: string | undefined; body?: unknown } = {}): Promise<UpstreamResponse> {
+    const ctx = currentContext();
+    const headers: Record<string, string> = { accept: 'application/json' };
+    if (opts.authorization) headers.authorization = opts.authorization;
+    if (ctx) headers['x-request-id'] = ctx.requestId;
+    if (ctx?.traceparent) headers.traceparent = ctx.traceparent;
+    if (opts.body !== undefined) headers['content-type'] = 'application/json';
+    let res: Response;
+    try {
+      res = await fetch(new URL(path, this.baseUrl), {
+        method,
+        headers,
+        ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}),
+        signal: AbortSignal.timeout(this.timeoutMs),
+      });
+    } catch (err) {
+      if ((err as Error).name === 'TimeoutError') throw new AppError(504, 'upstream_timeout', `The users service did not answer within ${this.timeoutMs} ms.`);
+      throw new AppError(503, 'service_unavailable', 'The users service is not available right now. Please try again shortly.');
+    }
+    return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', body: await res.text() };
+  }
+
+  async ready(): Promise<boolean> {
+    try {
+      const res = await fetch(new URL('/readyz', this.baseUrl), { signal: AbortSignal.timeout(1000) });
+      await res.arrayBuffer();
+      return res.ok;
+    } catch {
+      return false;
+    }
+  }
+}

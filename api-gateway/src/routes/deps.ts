@@ -1,0 +1,12 @@
+import type { RpcClient } from '@market/common';
+import type { ReadCache } from '../http/read-cache';
+import type { UsersClient } from '../http/users-client';
+
+export interface RouteDeps {
+  rpc: RpcClient;
+  cache: ReadCache;
+  users: UsersClient;
+}
+
+export const cacheHeader = (hit: boolean): Record<string, string> => ({ 'X-Cache': hit ? 'HIT' : 'MISS' });
+export const jsonBody = (body: string): { body: string; contentType: string } => ({ body, contentType: 'application/json; charset=utf-8' });

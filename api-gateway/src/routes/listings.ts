@@ -1,0 +1,65 @@
+import { contracts } from '@market/common';
+import { cacheHeader, jsonBody, type RouteDeps } from './deps';
+import { type AnyRoute, defineRoute } from './route';
+
+export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post', path: '/listings', tag: 'listings', access: 'signed-in', summary: 'List something for sale',
+      body: contracts.createListingBody,
+      success: { status: 201, description: 'The new listing', schema: contracts.listingReply },
+      problems: [],
+      handle: async ({ actor, body }) => {
+        const reply = await rpc.call('listings.create', body, { actor });
+        await cache.invalidate('listings');
+        return { status: 201, json: reply };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/listings', tag: 'listings', access: 'anyone', summary: 'Browse listings',
+      query: contracts.listingsQuery,
+      cached: true,
+      success: { status: 200, description: 'A page of listings, newest first', schema: contracts.pageOf(contracts.listing) },
+      problems: [],
+      handle: async ({ actor, query }) => {
+        const variant = `l${query.limit}o${query.offset}s${query.status ?? ''}u${query.sellerId ?? ''}`;
+        const { body, hit } = await cache.read('listings', variant, () => rpc.call('listings.list', query, { actor }));
+        return { status: 200, raw: jsonBody(body), headers: cacheHeader(hit) };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/listings/:id', tag: 'listings', access: 'anyone', summary: 'A listing',
+      params: contracts.idParams,
+      cached: true,
+      success: { status: 200, description: 'The listing', schema: contracts.listingReply },
+      problems: [404],
+      handle: async ({ actor, params }) => {
+        const { body, hit } = await cache.read(`listing:${params.id}`, 'v', () => rpc.call('listings.get', { id: params.id }, { actor }));
+        return { status: 200, raw: jsonBody(body), headers: cacheHeader(hit) };
+      },
+    }),
+    defineRoute({
+      method: 'patch', path: '/listings/:id', tag: 'listings', access: 'signed-in', summary: 'Edit a listing (seller only, not while reserved or sold)',
+      params: contracts.idParams,
+      body: contracts.updateListingBody,
+      success: { status: 200, description: 'The edited listing', schema: contracts.listingReply },
+      problems: [403, 404, 409],
+      handle: async ({ actor, params, body }) => {
+        const reply = await rpc.call('listings.update', { id: params.id, changes: body }, { actor });
+        await cache.invalidate(`listing:${params.id}`, 'listings');
+        return { status: 200, json: reply };
+      },
+    }),
+    defineRoute({
+      method: 'delete', path: '/listings/:id', tag: 'listings', access: 'signed-in', summary: 'Delete a listing (seller or admin, not while reserved or sold)',
+      params: contracts.idParams,
+      success: { status: 204, description: 'Deleted' },
+      problems: [403, 404, 409],
+      handle: async ({ actor, params }) => {
+        await rpc.call('listings.delete', { id: params.id }, { actor });
+        await cache.invalidate(`listing:${params.id}`, 'listings');
+        return { status: 204 };
+      },
+    }),
+  ];
+}

@@ -1,0 +1,48 @@
+import { contracts } from '@market/common';
+import type { RouteDeps } from './deps';
+import { type AnyRoute, defineRoute } from './route';
+
+type OrderReply = { order: contracts.Order };
+
+export function orderRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
+  // The listing's status changed with the order: drop it now, so the client's next read never shows the old one.
+  const forgetListing = (reply: OrderReply): Promise<void> => cache.invalidate(`listing:${reply.order.listingId}`, 'listings');
+  return [
+    defineRoute({
+      method: 'post', path: '/orders', tag: 'orders', access: 'signed-in', summary: 'Buy a listing (holds it for ORDER_TTL_SECONDS)',
+      body: contracts.createOrderBody,
+      success: { status: 201, description: 'The pending order and when its hold ends', schema: contracts.orderReply },
+      problems: [403, 404, 409],
+      handle: async ({ actor, body }) => {
+        const reply = await rpc.call<OrderReply>('orders.create', body, { actor });
+        await forgetListing(reply);
+        return { status: 201, json: reply };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/orders', tag: 'orders', access: 'signed-in', summary: "The caller's orders",
+      query: contracts.ordersQuery,
+      success: { status: 200, description: "A page of the caller's orders", schema: contracts.pageOf(contracts.order) },
+      problems: [],
+      handle: async ({ actor, query }) => ({ status: 200, json: await rpc.call('orders.list', query, { actor }) }),
+    }),
+    defineRoute({
+      method: 'get', path: '/orders/:id', tag: 'orders', access: 'signed-in', summary: 'An order (its buyer only)',
+      params: contracts.idParams,
+      success: { status: 200, description: 'The order', schema: contracts.orderReply },
+      problems: [404],
+      handle: async ({ actor, params }) => ({ status: 200, json: await rpc.call('orders.get', { id: params.id }, { actor }) }),
+    }),
+    defineRoute({
+      method: 'delete', path: '/orders/:id', tag: 'orders', access: 'signed-in', summary: 'Cancel a pending order (its buyer only)',
+      params: contracts.idParams,
+      success: { status: 200, description: 'The cancelled order; the listing is for sale again', schema: contracts.orderReply },
+      problems: [404, 409],
+      handle: async ({ actor, params }) => {
+        const reply = await rpc.call<OrderReply>('orders.cancel', { id: params.id }, { actor });
+        await forgetListing(reply);
+        return { status: 200, json: reply };
+      },
+    }),
+  ];
+}

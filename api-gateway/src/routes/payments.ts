@@ -1,0 +1,44 @@
+import { z } from 'zod';
+import { contracts, validate } from '@market/common';
+import type { RouteDeps } from './deps';
+import { type AnyRoute, defineRoute } from './route';
+
+const idempotencyHeaders = z.object({ 'idempotency-key': contracts.idempotencyKey.optional() });
+
+export function paymentRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post', path: '/payments', tag: 'payments', access: 'signed-in', summary: 'Pay for a pending order (its buyer only)',
+      body: contracts.createPaymentBody,
+      headers: idempotencyHeaders,
+      success: { status: 201, description: 'The payment and the completed order', schema: contracts.paymentReply },
+      problems: [402, 404, 409],
+      handle: async ({ actor, body, req }) => {
+        const { 'idempotency-key': idempotencyKey } = validate(idempotencyHeaders, { 'idempotency-key': req.get('idempotency-key') }, 'headers');
+        const reply = await rpc.call<{ order: contracts.Order }>('payments.create', { payment: body, ...(idempotencyKey ? { idempotencyKey } : {}) }, { actor });
+        await cache.invalidate(`listing:${reply.order.listingId}`, 'listings');
+        return { status: 201, json: reply };
+      },
+    }),
+    defineRoute({
+      method: 'get', path: '/payments', tag: 'payments', access: 'signed-in', summary: "The caller's payments",
+      query: contracts.paymentsQuery,
+      success: { status: 200, description: "The caller's payments", schema: z.object({ items: z.array(contracts.payment) }) },
+      problems: [],
+      handle: async ({ actor, query }) => ({ status: 200, json: await rpc.call('payments.list', query, { actor }) }),
+    }),
+    defineRoute({
+      method: 'post', path: '/coupons', tag: 'payments', access: 'admin', summary: 'Issue a coupon (admin)',
+      body: contracts.createCouponBody,
+      success: { status: 201, description: 'The coupon', schema: contracts.couponReply },
+      problems: [403, 409],
+      handle: async ({ actor, body }) => ({ status: 201, json: await rpc.call('payments.createCoupon', body, { actor }) }),
+    }),
+    defineRoute({
+      method: 'get', path: '/coupons', tag: 'payments', access: 'admin', summary: 'List coupons (admin)',
+      success: { status: 200, description: 'Every coupon', schema: z.object({ items: z.array(contracts.coupon) }) },
+      problems: [403],
+      handle: async ({ actor }) => ({ status: 200, json: await rpc.call('payments.listCoupons', {}, { actor }) }),
+    }),
+  ];
+}

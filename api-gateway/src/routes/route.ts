@@ -1,0 +1,77 @@
+import type { Request, Response, Router } from 'express';
+import type { z } from 'zod';
+import { type Actor, forbidden, unauthorized, validate } from '@market/common';
+
+export type Access = 'anyone' | 'signed-in' | 'admin';
+
+export interface Reply {
+  status: number;
+  /** A JSON value to send… */
+  json?: unknown;
+  /** …or a body that is already serialized (cache hits, users-service answers). */
+  raw?: { body: string; contentType: string };
+  headers?: Record<string, string>;
+}
+
+export interface RouteInput<P, Q, B> {
+  actor: Actor | null;
+  params: P;
+  query: Q;
+  body: B;
+  req: Request;
+}
+
+/**
+ * One gateway route: what it accepts (the same zod schemas the services validate with), who may call
+ * it, and what it answers. The Express router and the OpenAPI document are both built from these.
+ */
+export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+  method: 'get' | 'post' | 'patch' | 'delete';
+  /** Express syntax: `/listings/:id`. */
+  path: string;
+  tag: 'users' | 'listings' | 'orders' | 'payments';
+  summary: string;
+  access: Access;
+  params?: P;
+  query?: Q;
+  body?: B;
+  headers?: z.ZodObject;
+  success: { status: number; description: string; schema?: z.ZodType };
+  /** Statuses of the problems this route documents (400, 401, 429 and 5xx apply to every route). */
+  problems: number[];
+  cached?: boolean;
+  handle(input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>>): Promise<Reply>;
+}
+
+/** Erases the generic parameters so routes of different shapes fit in one table. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+export type AnyRoute = RouteSpec<any, any, any>;
+
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
+  return spec;
+}
+
+function authorize(access: Access, actor: Actor | null): void {
+  if (access === 'anyone') return;
+  if (!actor) throw unauthorized();
+  if (access === 'admin' && actor.role !== 'admin') throw forbidden('Only an admin can do this.');
+}
+
+export function mountRoute(router: Router, spec: AnyRoute): void {
+  router[spec.method](spec.path, async (req: Request, res: Response) => {
+    const actor = req.actor ?? null;
+    authorize(spec.access, actor);
+    const params = spec.params ? validate(spec.params, req.params, 'path') : {};
+    const query = spec.query ? validate(spec.query, req.query, 'query') : {};
+    const body = spec.body ? validate(spec.body, req.body ?? {}, 'request body') : undefined;
+    send(res, await spec.handle({ actor, params, query, body, req }));
+  });
+}
+
+function send(res: Response, reply: Reply): void {
+  if (reply.headers) res.set(reply.headers);
+  res.status(reply.status);
+  if (reply.raw) res.type(reply.raw.contentType).send(reply.raw.body);
+  else if (reply.json !== undefined) res.json(reply.json);
+  else res.end();
+}

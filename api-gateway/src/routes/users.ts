@@ -1,0 +1,104 @@
+import { contracts } from '@market/common';
+import type { UpstreamResponse } from '../http/users-client';
+import { cacheHeader, jsonBody, type RouteDeps } from './deps';
+import { type AnyRoute, defineRoute, type Reply } from './route';
+
+const passThrough = (up: UpstreamResponse): Reply => ({ status: up.status, ...(up.body ? { raw: { body: up.body, contentType: up.contentType } } : {}) });
+
+/** A users-service answer that must not be cached (an error), carried out of the cache loader. */
+class UncachedAnswer extends Error {
+  constructor(readonly response: UpstreamResponse) {
+    super('uncached users-service answer');
+  }
+}
+
+export function userRoutes({ users, cache }: RouteDeps): AnyRoute[] {
+  return [
+    defineRoute({
+      method: 'post', path: '/users', tag: 'users', access: 'anyone', summary: 'Sign up',
+      body: contracts.signupBody,
+      success: { status: 201, description: 'The new account and its first session', schema: contracts.sessionReply },
+      problems: [409],
+      handle: async ({ body }) => passThrough(await users.send('POST', '/users', { body })),
+    }),
+    defineRoute({
+      method: 'post', path: '/signin', tag: 'users', access: 'anyone', summary: 'Sign in',
+      body: contracts.signinBody,
+      success: { status: 200, description: 'A new session', schema: contracts.sessionReply },
+      problems: [],
+      handle: async ({ body }) => passThrough(await users.send('POST', '/signin', { body })),
+    }),
+    defineRoute({
+      method: 'post', path: '/token/refresh', tag: 'users', access: 'anyone', summary: 'Rotate a refresh token',
+      body: contracts.refreshBody,
+      success: { status: 200, description: 'New tokens; the presented refresh token stops working', schema: contracts.tokensReply },
+      problems: [],
+      handle: async ({ body }) => passThrough(await users.send('POST', '/token/refresh', { body })),
+    }),
+    defineRoute({
+      method: 'post', path: '/signout', tag: 'users', access: 'signed-in', summary: 'Sign out (revoke a refresh token)',
+      body: contracts.refreshBody,
+      success: { status: 204, description: 'Signed out' },
+      problems: [],
+      handle: async ({ body, req }) => passThrough(await users.send('POST', '/signout', { body, authorization: req.get('authorization') })),
+    }),
+    defineRoute({
+      method: 'get', path: '/users', tag: 'users', access: 'anyone', summary: 'List public profiles',
+      query: contracts.usersQuery,
+      success: { status: 200, description: 'A page of public profiles', schema: contracts.pageOf(contracts.publicUser) },
+      problems: [],
+      handle: async ({ query }) => passThrough(await users.send('GET', `/users?limit=${query.limit}&offset=${query.offset}`)),
+    }),
+    defineRoute({
+      method: 'get', path: '/users/me', tag: 'users', access: 'signed-in', summary: 'The signed-in user',
+      success: { status: 200, description: 'The caller, with email and role', schema: contracts.userReply },
+      problems: [404],
+      handle: async ({ req }) => passThrough(await users.send('GET', '/users/me', { authorization: req.get('authorization') })),
+    }),
+    defineRoute({
+      method: 'get', path: '/users/:id', tag: 'users', access: 'anyone', summary: 'A user (email only for themself or an admin)',
+      params: contracts.idParams,
+      cached: true,
+      success: { status: 200, description: 'The user', schema: contracts.userReply },
+      problems: [404],
+      handle: async ({ params, actor, req }) => {
+        const variant = actor && (actor.id === params.id || actor.role === 'admin') ? 'full' : 'public';
+        try {
+          const { body, hit } = await cache.read(`user:${params.id}`, variant, async () => {
+            const up = await users.send('GET', `/users/${params.id}`, { authorization: req.get('authorization') });
+            if (up.status !== 200) throw new UncachedAnswer(up);
+            return JSON.parse(up.body) as unknown;
+          });
+          return { status: 200, raw: jsonBody(body), headers: cacheHeader(hit) };
+        } catch (err) {
+          if (err instanceof UncachedAnswer) return { ...passThrough(err.response), headers: cacheHeader(false) };
+          throw err;
+        }
+      },
+    }),
+    defineRoute({
+      method: 'patch', path: '/users/:id', tag: 'users', access: 'signed-in', summary: 'Change a user (self or admin; role by admin only)',
+      params: contracts.idParams,
+      body: contracts.updateUserBody,
+      success: { status: 200, description: 'The changed user', schema: contracts.userReply },
+      problems: [403, 404],
+      handle: async ({ params, body, req }) => {
+        const up = await users.send('PATCH', `/users/${params.id}`, { body, authorization: req.get('authorization') });
+        if (up.status < 300) await cache.invalidate(`user:${params.id}`);
+        return passThrough(up);
+      },
+    }),
+    defineRoute({
+      method: 'delete', path: '/users/:id', tag: 'users', access: 'signed-in', summary: 'Delete a user (self or admin)',
+      params: contracts.idParams,
+      success: { status: 204, description: 'Deleted; the account, its refresh tokens and its available listings are gone' },
+      problems: [403, 404],
+      handle: async ({ params, req }) => {
+        const up = await users.send('DELETE', `/users/${params.id}`, { authorization: req.get('authorization') });
+        if (up.status < 300) await cache.invalidate(`user:${params.id}`);
+        return passThrough(up);
+      },
+    }),
+  ];
+}
+

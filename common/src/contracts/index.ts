@@ -1,0 +1,6 @@
+export * from './common';
+export * from './users';
+export * from './listings';
+export * from './orders';
+export * from './payments';
+export * from './events';

@@ -1,0 +1,43 @@
+import { z } from 'zod';
+import { currency, id, isoTimestamp, pageQuery } from './common';
+
+export const LISTING_STATUSES = ['available', 'reserved', 'sold'] as const;
+
+const title = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
+const description = z.string().max(5000, 'must be at most 5000 characters');
+const priceCents = z.number({ message: 'must be a number' }).int('must be a whole number of cents').min(1).max(100_000_000);
+
+export const createListingBody = z.object({ title, description: description.optional(), priceCents, currency: currency.optional() }).strict();
+export const updateListingBody = z
+  .object({ title: title.optional(), description: description.optional(), priceCents: priceCents.optional() })
+  .strict()
+  .refine((b) => Object.keys(b).length > 0, 'must change at least one field');
+export const listingsQuery = z.object({ ...pageQuery, status: z.enum(LISTING_STATUSES).optional(), sellerId: id.optional() }).strict();
+
+export const listing = z.object({
+  id,
+  sellerId: id,
+  title: z.string(),
+  description: z.string(),
+  priceCents: z.number().int(),
+  currency: z.string(),
+  status: z.enum(LISTING_STATUSES),
+  version: z.number().int(),
+  createdAt: isoTimestamp,
+  updatedAt: isoTimestamp,
+});
+export type Listing = z.infer<typeof listing>;
+export const listingReply = z.object({ listing });
+
+/** RPC payloads of listings-service (`listings.*`). */
+export const listingsRpc = {
+  create: createListingBody,
+  get: z.object({ id }).strict(),
+  list: listingsQuery,
+  update: z.object({ id, changes: updateListingBody }).strict(),
+  delete: z.object({ id }).strict(),
+  /** Internal, from orders-service: one conditional change, available → reserved for this order. */
+  reserve: z.object({ id, orderId: id }).strict(),
+  release: z.object({ id, orderId: id }).strict(),
+  markSold: z.object({ id, orderId: id }).strict(),
+};

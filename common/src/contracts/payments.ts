@@ -1,0 +1,63 @@
+import { z } from 'zod';
+import { id, isoTimestamp } from './common';
+import { order } from './orders';
+
+export const PAYMENT_STATUSES = ['succeeded', 'failed', 'refunded'] as const;
+
+const couponCode = z
+  .string()
+  .trim()
+  .toUpperCase()
+  .regex(/^[A-Z0-9_-]{3,40}$/, 'must be 3-40 letters, digits, _ or -');
+
+export const createPaymentBody = z
+  .object({
+    orderId: id,
+    paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'must be a payment method id such as pm_card_visa').optional(),
+    couponCode: couponCode.optional(),
+  })
+  .strict();
+export const paymentsQuery = z.object({ orderId: id.optional() }).strict();
+export const idempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'must be 1-100 letters, digits or _.:-');
+
+export const createCouponBody = z
+  .object({
+    code: couponCode.optional(),
+    percentOff: z.number().int('must be a whole number').min(1).max(100),
+    maxRedemptions: z.number().int().min(1).max(1_000_000).optional(),
+    expiresAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp' }).optional(),
+  })
+  .strict();
+
+export const payment = z.object({
+  id,
+  orderId: id,
+  amountCents: z.number().int(),
+  currency: z.string(),
+  status: z.enum(PAYMENT_STATUSES),
+  provider: z.enum(['stripe', 'sandbox']),
+  providerRef: z.string().nullable(),
+  couponCode: z.string().optional(),
+  createdAt: isoTimestamp,
+});
+export type Payment = z.infer<typeof payment>;
+export const paymentReply = z.object({ payment, order });
+
+export const coupon = z.object({
+  id,
+  code: z.string(),
+  percentOff: z.number().int(),
+  maxRedemptions: z.number().int().nullable(),
+  redemptions: z.number().int(),
+  expiresAt: isoTimestamp.nullable(),
+  createdAt: isoTimestamp,
+});
+export type Coupon = z.infer<typeof coupon>;
+export const couponReply = z.object({ coupon });
+
+export const paymentsRpc = {
+  create: z.object({ payment: createPaymentBody, idempotencyKey: idempotencyKey.optional() }).strict(),
+  list: paymentsQuery,
+  createCoupon: createCouponBody,
+  listCoupons: z.object({}).strict(),
+};

@@ -1,0 +1,79 @@
+import { STATUS_CODES } from 'node:http';
+
+export interface FieldError {
+  field: string;
+  message: string;
+}
+
+/**
+ * The one error type the domain throws. `code` is stable and machine readable; `detail` is a
+ * sentence a person can read. Only the edges (HTTP, RPC) turn it into a response.
+ */
+export class AppError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly detail: string,
+    readonly errors?: FieldError[],
+  ) {
+    super(detail);
+    this.name = 'AppError';
+  }
+
+  get title(): string {
+    return STATUS_CODES[this.status] ?? 'Error';
+  }
+
+  toJSON(): SerializedAppError {
+    return { status: this.status, code: this.code, detail: this.detail, ...(this.errors ? { errors: this.errors } : {}) };
+  }
+
+  static fromJSON(e: SerializedAppError): AppError {
+    return new AppError(e.status, e.code, e.detail, e.errors);
+  }
+}
+
+/** What travels in an RPC reply: `{ ok: false, error }`. */
+export interface SerializedAppError {
+  status: number;
+  code: string;
+  detail: string;
+  errors?: FieldError[];
+}
+
+export const notFound = (what: string): AppError => new AppError(404, 'not_found', `${what} was not found.`);
+export const forbidden = (detail: string): AppError => new AppError(403, 'forbidden', detail);
+export const unauthorized = (detail = 'Sign in to do this: send a valid access token.'): AppError =>
+  new AppError(401, 'unauthorized', detail);
+export const unavailable = (detail: string): AppError => new AppError(503, 'service_unavailable', detail);
+
+const TRANSIENT_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'PROTOCOL_CONNECTION_LOST',
+  'ER_CON_COUNT_ERROR',
+  'ER_LOCK_WAIT_TIMEOUT',
+  'ER_LOCK_DEADLOCK',
+]);
+
+/** Errors that mean "a server we depend on is not answering" rather than "the code is wrong". */
+export function isTransientInfrastructureError(err: unknown): boolean {
+  if (typeof err !== 'object' || err === null) return false;
+  const { code, name, message } = err as { code?: unknown; name?: unknown; message?: unknown };
+  if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
+  if (name === 'KnexTimeoutError') return true;
+  return typeof message === 'string' && /Connection is closed|Stream isn't writeable|connect ECONNREFUSED/.test(message);
+}
+
+/** Maps anything thrown to an AppError; unknown errors become an opaque 500 (details go to the log only). */
+export function toAppError(err: unknown): AppError {
+  if (err instanceof AppError) return err;
+  if (isTransientInfrastructureError(err)) {
+    return unavailable('A backing service is not answering right now. Please try again shortly.');
+  }
+  return new AppError(500, 'internal_error', 'Something went wrong on our side. Please try again.');
+}

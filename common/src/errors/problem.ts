@@ -1,0 +1,61 @@
+import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
+import { AppError, toAppError } from './app-error';
+import { currentRequestId } from '../logger/context';
+import type { Logger } from '../logger';
+
+export const PROBLEM_CONTENT_TYPE = 'application/problem+json';
+
+export interface ProblemDocument {
+  type: string;
+  title: string;
+  status: number;
+  detail: string;
+  code: string;
+  errors?: { field: string; message: string }[];
+  requestId?: string;
+}
+
+export function problemOf(err: AppError, requestId = currentRequestId()): ProblemDocument {
+  return {
+    type: `urn:market:problem:${err.code}`,
+    title: err.title,
+    status: err.status,
+    detail: err.detail,
+    code: err.code,
+    ...(err.errors ? { errors: err.errors } : {}),
+    ...(requestId ? { requestId } : {}),
+  };
+}
+
+export function sendProblem(res: Response, err: AppError): void {
+  res.status(err.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problemOf(err)));
+}
+
+/** body-parser's errors carry `type`; turn the ones a client causes into their problems. */
+function fromBodyParser(err: unknown): AppError | undefined {
+  const type = (err as { type?: unknown })?.type;
+  if (type === 'entity.parse.failed') return new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
+  if (type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is larger than 100 kB.');
+  if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
+    return new AppError(415, 'unsupported_encoding', 'The request body encoding is not supported.');
+  }
+  return undefined;
+}
+
+export function problemHandler(logger: Logger): ErrorRequestHandler {
+  return (err, req, res, _next) => {
+    const appError = fromBodyParser(err) ?? toAppError(err);
+    if (appError.status >= 500) logger.error('request failed', { err: describeError(err), method: req.method, path: req.path });
+    if (res.headersSent) return;
+    sendProblem(res, appError);
+  };
+}
+
+export const notFoundHandler: RequestHandler = (req, _res, next) => {
+  next(new AppError(404, 'route_not_found', `There is no ${req.method} ${req.path} route.`));
+};
+
+export function describeError(err: unknown): Record<string, unknown> {
+  if (err instanceof Error) return { name: err.name, message: err.message, code: (err as { code?: unknown }).code, stack: err.stack };
+  return { value: String(err) };
+}

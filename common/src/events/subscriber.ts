@@ -1,0 +1,114 @@
+import type { ConsumeMessage } from 'amqplib';
+import { z } from 'zod';
+import { isDuplicateKey, type Knex } from '../db';
+import { describeError } from '../errors';
+import { runWithContext, type Logger } from '../logger';
+import { type Broker, declareDeadLetter, watchChannel } from '../rpc/broker';
+import { eventSchemas, type EventType } from '../contracts/events';
+import { declareEventsExchange, type EventEnvelope } from './outbox';
+
+const envelopeSchema = z.object({ id: z.uuid(), type: z.string(), occurredAt: z.string(), payload: z.unknown() });
+
+export type EventHandler = (event: EventEnvelope, trx: Knex.Transaction | undefined) => Promise<void>;
+
+export interface SubscriptionOptions {
+  /** A durable queue shared by the service's replicas; omit for a private, temporary queue per process. */
+  queue?: string;
+  patterns: string[];
+  handler: EventHandler;
+  /** With a database, each event id is handled once: it is recorded in the same transaction as the handling. */
+  dedupe?: Knex;
+}
+
+const RETRY_DELAY_MS = 1000;
+
+/** Consumes events; acks after handling, ignores duplicates, dead-letters what cannot be read. */
+export class EventSubscriber {
+  private readonly subscriptions: SubscriptionOptions[] = [];
+  private stopping = false;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly options: { prefix: string; logger: Logger },
+  ) {}
+
+  subscribe(subscription: SubscriptionOptions): this {
+    this.subscriptions.push(subscription);
+    return this;
+  }
+
+  async start(): Promise<void> {
+    await this.broker.onConnect(async (connection) => {
+      if (this.stopping || !this.subscriptions.length) return;
+      const channel = await connection.createChannel();
+      watchChannel(channel, this.broker, 'events');
+      await channel.prefetch(16);
+      const exchange = await declareEventsExchange(channel, this.options.prefix);
+      const dlx = await declareDeadLetter(channel, this.options.prefix);
+      for (const sub of this.subscriptions) {
+        const { queue } = sub.queue
+          ? await channel.assertQueue(`${this.options.prefix}.${sub.queue}`, { durable: true, arguments: { 'x-dead-letter-exchange': dlx } })
+          : await channel.assertQueue('', { exclusive: true, autoDelete: true });
+        for (const pattern of sub.patterns) await channel.bindQueue(queue, exchange, pattern);
+        await channel.consume(queue, (msg) => {
+          if (!msg) return;
+          void this.handle(sub, msg).then(
+            (outcome) => {
+              if (outcome === 'ack') channel.ack(msg);
+              else if (outcome === 'reject') channel.nack(msg, false, false);
+              else setTimeout(() => channel.nack(msg, false, true), RETRY_DELAY_MS).unref();
+            },
+            () => undefined,
+          );
+        });
+      }
+    });
+  }
+
+  stop(): void {
+    this.stopping = true;
+  }
+
+  private async handle(sub: SubscriptionOptions, msg: ConsumeMessage): Promise<'ack' | 'reject' | 'retry'> {
+    const { logger } = this.options;
+    const event = parseEvent(msg);
+    if (!event) {
+      logger.error('unreadable event rejected to the dead-letter queue', { routingKey: msg.fields.routingKey });
+      return 'reject';
+    }
+    return runWithContext({ requestId: `event:${event.id}` }, async () => {
+      try {
+        if (!sub.dedupe) {
+          await sub.handler(event, undefined);
+          return 'ack';
+        }
+        await sub.dedupe.transaction(async (trx) => {
+          try {
+            await trx('processed_events').insert({ event_id: event.id, processed_at: new Date() });
+          } catch (err) {
+            if (isDuplicateKey(err)) return; // already handled: at-least-once delivery, one effect
+            throw err;
+          }
+          await sub.handler(event, trx);
+        });
+        return 'ack';
+      } catch (err) {
+        // A failing database or handler: try again later rather than lose the event.
+        logger.warn('event handling failed; will retry', { type: event.type, eventId: event.id, err: describeError(err).message });
+        return 'retry';
+      }
+    });
+  }
+}
+
+function parseEvent(msg: ConsumeMessage): EventEnvelope | undefined {
+  try {
+    const envelope = envelopeSchema.safeParse(JSON.parse(msg.content.toString('utf8')));
+    if (!envelope.success || !(envelope.data.type in eventSchemas)) return undefined;
+    const type = envelope.data.type as EventType;
+    const payload = eventSchemas[type].safeParse(envelope.data.payload);
+    return payload.success ? ({ ...envelope.data, type, payload: payload.data } as EventEnvelope) : undefined;
+  } catch {
+    return undefined;
+  }
+}

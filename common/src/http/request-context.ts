@@ -1,0 +1,42 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { RequestHandler } from 'express';
+import { runWithContext } from '../logger/context';
+import { httpDuration } from '../metrics';
+
+const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const TRACEPARENT = /^00-([0-9a-f]{32})-([0-9a-f]{16})-([0-9a-f]{2})$/;
+
+/**
+ * Echoes a well-formed client `X-Request-Id` (or makes one), continues or starts a W3C trace, and
+ * runs the rest of the request inside that context so every log line and outgoing hop carries it.
+ */
+export function requestContext(): RequestHandler {
+  return (req, res, next) => {
+    const supplied = req.get('x-request-id');
+    const requestId = supplied && CLIENT_REQUEST_ID.test(supplied) ? supplied : randomUUID();
+    const traceparent = childTraceparent(req.get('traceparent'));
+    res.setHeader('X-Request-Id', requestId);
+    res.setHeader('traceparent', traceparent);
+    runWithContext({ requestId, traceparent }, () => next());
+  };
+}
+
+/** Keeps the caller's trace id (when valid) and gives this hop its own span id. */
+export function childTraceparent(incoming: string | undefined): string {
+  const match = incoming ? TRACEPARENT.exec(incoming) : null;
+  const traceId = match?.[1] && !/^0+$/.test(match[1]) ? match[1] : randomBytes(16).toString('hex');
+  const flags = match?.[3] ?? '01';
+  return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
+}
+
+/** Latency by route template (`/listings/:id`, never the raw path, so ids don't explode the label set). */
+export function httpMetrics(service: string): RequestHandler {
+  return (req, res, next) => {
+    const stop = httpDuration.startTimer();
+    res.on('finish', () => {
+      const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
+      stop({ service, method: req.method, route, status: String(res.statusCode) });
+    });
+    next();
+  };
+}

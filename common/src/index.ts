@@ -1,0 +1,14 @@
+export * from './config';
+export * from './errors';
+export * from './logger';
+export * from './auth';
+export * from './db';
+export * from './redis';
+export * from './rpc';
+export * from './events';
+export * from './metrics';
+export * from './http';
+export * as contracts from './contracts';
+export type { EventType, EventMap } from './contracts/events';
+export * from './service/run';
+export * from './service/rpc-service';

@@ -1,0 +1,138 @@
+import { randomUUID } from 'node:crypto';
+import type { Channel, ConsumeMessage } from 'amqplib';
+import type { Actor } from '../auth';
+import { AppError } from '../errors';
+import { currentContext, type Logger } from '../logger';
+import { rpcDuration } from '../metrics';
+import { type Broker, watchChannel } from './broker';
+import { HEADER_DEADLINE, HEADER_REQUEST_ID, HEADER_TRACEPARENT, type ReplyEnvelope, type RequestEnvelope, rpcQueue } from './envelope';
+
+const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+
+interface PendingCall {
+  method: string;
+  resolve(value: unknown): void;
+  reject(err: AppError): void;
+  timer: NodeJS.Timeout;
+  stopTimer: (labels: { method: string; outcome: string }) => void;
+}
+
+export interface CallOptions {
+  /** The identity the gateway verified; `null` for anonymous calls. */
+  actor: Actor | null;
+  timeoutMs?: number;
+}
+
+export interface RpcClientOptions {
+  prefix: string;
+  timeoutMs: number;
+  logger: Logger;
+}
+
+/**
+ * Request/reply over RabbitMQ. Replies come back on the direct reply-to pseudo-queue of one channel
+ * per process; every call waiting for one sits in `pending` until its reply or its timeout.
+ * Each request expires in the queue when the caller stops waiting, so it is never executed late.
+ */
+export class RpcClient {
+  private channel: Channel | undefined;
+  private readonly pending = new Map<string, PendingCall>();
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly options: RpcClientOptions,
+  ) {
+    broker.onDisconnect(() => {
+      this.channel = undefined;
+      this.failAll(new AppError(503, 'broker_unavailable', 'The message broker connection was lost; the outcome of the request is unknown. Please try again.'));
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.broker.onConnect(async (connection) => {
+      const channel = await connection.createChannel();
+      watchChannel(channel, this.broker, 'rpc client');
+      // A request to a queue nobody declared comes back here at once instead of timing out.
+      channel.on('return', (msg: ConsumeMessage) => this.settle(msg.properties.correlationId as string, unavailableService(msg)));
+      await channel.consume(DIRECT_REPLY_TO, (msg) => msg && this.onReply(msg), { noAck: true });
+      this.channel = channel;
+    });
+  }
+
+  call<T = unknown>(method: string, payload: unknown, options: CallOptions): Promise<T> {
+    const channel = this.channel;
+    if (!channel) {
+      return Promise.reject(new AppError(503, 'broker_unavailable', 'The message broker is not reachable right now. Please try again shortly.'));
+    }
+    const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
+    const correlationId = randomUUID();
+    const ctx = currentContext();
+    const envelope: RequestEnvelope = { payload, actor: options.actor };
+    return new Promise<T>((resolve, reject) => {
+      const timer = setTimeout(
+        () => this.settle(correlationId, new AppError(504, 'upstream_timeout', `The ${method.split('.')[0]} service did not answer within ${timeoutMs} ms.`)),
+        timeoutMs,
+      );
+      this.pending.set(correlationId, { method, resolve: resolve as (v: unknown) => void, reject, timer, stopTimer: rpcDuration.startTimer() });
+      channel.publish('', rpcQueue(this.options.prefix, method), Buffer.from(JSON.stringify(envelope)), {
+        correlationId,
+        replyTo: DIRECT_REPLY_TO,
+        type: method,
+        contentType: 'application/json',
+        expiration: String(timeoutMs),
+        mandatory: true,
+        headers: {
+          [HEADER_DEADLINE]: Date.now() + timeoutMs,
+          ...(ctx ? { [HEADER_REQUEST_ID]: ctx.requestId } : {}),
+          ...(ctx?.traceparent ? { [HEADER_TRACEPARENT]: ctx.traceparent } : {}),
+        },
+      });
+    });
+  }
+
+  /** Fails every waiting call; used at shutdown. */
+  async close(): Promise<void> {
+    this.failAll(new AppError(503, 'shutting_down', 'The gateway is shutting down.'));
+    const channel = this.channel;
+    this.channel = undefined;
+    await channel?.close().catch(() => undefined);
+  }
+
+  get inFlight(): number {
+    return this.pending.size;
+  }
+
+  private onReply(msg: ConsumeMessage): void {
+    let reply: ReplyEnvelope;
+    try {
+      reply = JSON.parse(msg.content.toString('utf8')) as ReplyEnvelope;
+    } catch {
+      this.options.logger.error('unreadable rpc reply dropped', { correlationId: msg.properties.correlationId });
+      return;
+    }
+    this.settle(msg.properties.correlationId as string, reply.ok ? { value: reply.result } : AppError.fromJSON(reply.error));
+  }
+
+  private settle(correlationId: string, outcome: { value: unknown } | AppError): void {
+    const call = this.pending.get(correlationId);
+    if (!call) return; // a late reply after a timeout: nobody is waiting any more
+    this.pending.delete(correlationId);
+    clearTimeout(call.timer);
+    if (outcome instanceof AppError) {
+      call.stopTimer({ method: call.method, outcome: outcome.status >= 500 ? outcome.code : 'error' });
+      call.reject(outcome);
+    } else {
+      call.stopTimer({ method: call.method, outcome: 'ok' });
+      call.resolve(outcome.value);
+    }
+  }
+
+  private failAll(err: AppError): void {
+    for (const id of [...this.pending.keys()]) this.settle(id, err);
+  }
+}
+
+function unavailableService(msg: ConsumeMessage): AppError {
+  const service = String(msg.properties.type ?? '').split('.')[0] || 'requested';
+  return new AppError(503, 'service_unavailable', `The ${service} service is not available right now. Please try again shortly.`);
+}

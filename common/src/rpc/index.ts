@@ -1,0 +1,4 @@
+export * from './broker';
+export * from './envelope';
+export * from './client';
+export * from './server';

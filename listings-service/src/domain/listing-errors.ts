@@ -1,0 +1,14 @@
+import { AppError } from '@market/common';
+
+export const RESERVED_DETAIL = 'This listing is being checked out by someone else, please come back later';
+
+export const listingErrors = {
+  reserved: () => new AppError(409, 'listing_reserved', RESERVED_DETAIL),
+  reservedForEdit: () => new AppError(409, 'listing_reserved', 'This listing is being checked out; it cannot be changed or deleted until the checkout ends.'),
+  sold: () => new AppError(409, 'listing_sold', 'This listing has already been sold.'),
+  notSeller: () => new AppError(403, 'not_listing_seller', 'Only the seller can change this listing.'),
+  notSellerOrAdmin: () => new AppError(403, 'not_listing_seller', 'Only the seller or an admin can delete this listing.'),
+  ownListing: () => new AppError(403, 'own_listing', 'You cannot buy your own listing.'),
+  notReservedForOrder: () => new AppError(409, 'listing_not_reserved', 'The listing is not reserved for this order.'),
+  editConflict: () => new AppError(409, 'edit_conflict', 'The listing changed while you were editing it. Please try again.'),
+};

@@ -1,0 +1,71 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { type Actor, type contracts, type Knex, notFound } from '@market/common';
+import { type ListingRecord, publicListing } from '../data-access/listing-repository';
+import type { ListingsDeps } from './deps';
+import { listingErrors } from './listing-errors';
+
+type Listing = contracts.Listing;
+
+export async function createListing(deps: ListingsDeps, seller: Actor, input: z.infer<typeof contracts.createListingBody>): Promise<Listing> {
+  return deps.db.transaction(async (trx) => {
+    const created = await deps.listings.insert(
+      { id: randomUUID(), sellerId: seller.id, title: input.title, description: input.description ?? '', priceCents: input.priceCents, currency: input.currency ?? 'usd' },
+      trx,
+    );
+    await deps.outbox.publish(trx, 'listing.created', { listing: publicListing(created) });
+    return publicListing(created);
+  });
+}
+
+export async function getListing(deps: ListingsDeps, id: string): Promise<Listing> {
+  const listing = await deps.listings.findById(id);
+  if (!listing) throw notFound('The listing');
+  return publicListing(listing);
+}
+
+export async function listListings(deps: ListingsDeps, query: z.infer<typeof contracts.listingsQuery>): Promise<contracts.Page<Listing>> {
+  const { items, total } = await deps.listings.list({ status: query.status, sellerId: query.sellerId }, query.limit, query.offset);
+  return { items: items.map(publicListing), limit: query.limit, offset: query.offset, total };
+}
+
+function assertChangeable(listing: ListingRecord): void {
+  if (listing.status === 'reserved') throw listingErrors.reservedForEdit();
+  if (listing.status === 'sold') throw listingErrors.sold();
+}
+
+/** Seller only; refused while a checkout holds the listing or after it sold. */
+export async function updateListing(deps: ListingsDeps, actor: Actor, id: string, changes: z.infer<typeof contracts.updateListingBody>): Promise<Listing> {
+  return deps.db.transaction(async (trx) => {
+    const listing = await deps.listings.findById(id, trx, true);
+    if (!listing) throw notFound('The listing');
+    if (listing.sellerId !== actor.id) throw listingErrors.notSeller();
+    assertChangeable(listing);
+    if (!(await deps.listings.updateIfAvailable(id, listing.version, changes, trx))) throw listingErrors.editConflict();
+    const updated = publicListing((await deps.listings.findById(id, trx)) as ListingRecord);
+    await deps.outbox.publish(trx, 'listing.updated', { listing: updated });
+    return updated;
+  });
+}
+
+export async function deleteListing(deps: ListingsDeps, actor: Actor, id: string): Promise<void> {
+  await deps.db.transaction(async (trx) => {
+    const listing = await deps.listings.findById(id, trx, true);
+    if (!listing) throw notFound('The listing');
+    if (listing.sellerId !== actor.id && actor.role !== 'admin') throw listingErrors.notSellerOrAdmin();
+    assertChangeable(listing);
+    if (!(await deps.listings.deleteIfAvailable(id, trx))) throw listingErrors.editConflict();
+    await deps.outbox.publish(trx, 'listing.deleted', { listing: publicListing(listing) });
+  });
+}
+
+/** On `user.deleted`: the seller's available listings are withdrawn; reserved ones go when released. */
+export async function withdrawSellerListings(deps: ListingsDeps, sellerId: string, trx: Knex.Transaction): Promise<number> {
+  await deps.listings.recordDeletedSeller(sellerId, trx);
+  const listings = await deps.listings.availableOfSeller(sellerId, trx);
+  for (const listing of listings) {
+    await deps.listings.deleteById(listing.id, trx);
+    await deps.outbox.publish(trx, 'listing.deleted', { listing: publicListing(listing) });
+  }
+  return listings.length;
+}

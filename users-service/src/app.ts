@@ -1,0 +1,97 @@
+import type { Server } from 'node:http';
+import express from 'express';
+import helmet from 'helmet';
+import {
+  Broker,
+  createAccessTokens,
+  createLogger,
+  httpMetrics,
+  jwtSecretOf,
+  type Knex,
+  type Logger,
+  metricsText,
+  notFoundHandler,
+  openDatabase,
+  Outbox,
+  problemHandler,
+  requestContext,
+} from '@market/common';
+import type { UsersConfig } from './config';
+import { migrations } from './data-access/migrations';
+import { UserRepository } from './data-access/user-repository';
+import { ensureAdmin } from './domain/accounts';
+import type { UsersDeps } from './domain/deps';
+import { usersRoutes } from './entry-points/http';
+
+export interface UsersService {
+  port: number;
+  db: Knex;
+  outbox: Outbox;
+  stop(): Promise<void>;
+}
+
+export async function startUsersService(config: Readonly<UsersConfig>, logger: Logger = createLogger('users-service', config.LOG_LEVEL)): Promise<UsersService> {
+  const db = await openDatabase({ mysqlUrl: config.MYSQL_URL, database: `${config.DB_NAME_PREFIX}users`, migrations, logger });
+  const broker = new Broker({ url: config.RABBITMQ_URL, logger, name: 'users-service' });
+  const outbox = new Outbox(db, broker, { prefix: config.BUS_PREFIX, logger });
+  await outbox.start();
+  await broker.start();
+
+  const deps: UsersDeps = {
+    db,
+    users: new UserRepository(db),
+    outbox,
+    accessTokens: createAccessTokens(jwtSecretOf(config), config.ACCESS_TOKEN_TTL),
+    bcryptRounds: config.BCRYPT_ROUNDS,
+    refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL,
+  };
+  if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
+    const outcome = await ensureAdmin(deps, config.ADMIN_EMAIL, config.ADMIN_PASSWORD);
+    logger.info('admin account checked', { outcome });
+  }
+
+  const app = express();
+  app.disable('x-powered-by');
+  app.set('etag', false);
+  app.use(helmet());
+  app.use(requestContext());
+  app.use(httpMetrics('users-service'));
+  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
+  app.get('/readyz', async (_req, res) => {
+    const database = await db.raw('SELECT 1').then(() => true, () => false);
+    const checks = { database, broker: broker.connected };
+    res.status(database && broker.connected ? 200 : 503).json({ status: database && broker.connected ? 'ready' : 'not_ready', checks });
+  });
+  app.get('/metrics', async (_req, res) => {
+    const { contentType, body } = await metricsText();
+    res.type(contentType).send(body);
+  });
+  app.use(express.json({ limit: '100kb' }));
+  app.use(usersRoutes(deps));
+  app.use(notFoundHandler);
+  app.use(problemHandler(logger));
+
+  const server: Server = await new Promise((resolve, reject) => {
+    const s = app.listen(config.USERS_PORT, () => resolve(s)).once('error', reject);
+  });
+  // Longer than the gateway's keep-alive so the gateway, not us, closes idle sockets (no reset races).
+  server.keepAliveTimeout = 65_000;
+  const address = server.address();
+  const port = typeof address === 'object' && address ? address.port : config.USERS_PORT;
+  logger.info('users-service listening', { port });
+
+  return {
+    port,
+    db,
+    outbox,
+    async stop() {
+      await new Promise<void>((resolve) => {
+        server.close(() => resolve());
+        server.closeIdleConnections();
+      });
+      await outbox.stop();
+      await broker.close();
+      await db.destroy();
+    },
+  };
+}

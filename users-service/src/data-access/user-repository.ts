@@ -1,0 +1,111 @@
+import { type Knex, iso, type Role } from '@market/common';
+
+export interface UserRecord {
+  id: string;
+  email: string;
+  name: string;
+  passwordHash: string;
+  role: Role;
+  createdAt: string;
+}
+
+interface UserRow {
+  id: string;
+  email: string;
+  name: string;
+  password_hash: string;
+  role: Role;
+  created_at: Date;
+}
+
+const toRecord = (row: UserRow): UserRecord => ({
+  id: row.id,
+  email: row.email,
+  name: row.name,
+  passwordHash: row.password_hash,
+  role: row.role,
+  createdAt: iso(row.created_at),
+});
+
+export interface RefreshTokenRecord {
+  id: string;
+  userId: string;
+  familyId: string;
+  expiresAt: Date;
+  revoked: boolean;
+}
+
+export class UserRepository {
+  constructor(private readonly db: Knex) {}
+
+  async insert(user: Omit<UserRecord, 'createdAt'>, trx: Knex = this.db): Promise<UserRecord> {
+    const now = new Date();
+    await trx('users').insert({ id: user.id, email: user.email, name: user.name, password_hash: user.passwordHash, role: user.role, created_at: now, updated_at: now });
+    return { ...user, createdAt: now.toISOString() };
+  }
+
+  async findById(id: string, trx: Knex = this.db): Promise<UserRecord | undefined> {
+    const row = (await trx('users').where({ id }).first()) as UserRow | undefined;
+    return row && toRecord(row);
+  }
+
+  async findByEmail(email: string): Promise<UserRecord | undefined> {
+    const row = (await this.db('users').where({ email }).first()) as UserRow | undefined;
+    return row && toRecord(row);
+  }
+
+  async list(limit: number, offset: number): Promise<{ items: UserRecord[]; total: number }> {
+    const [rows, count] = await Promise.all([
+      this.db('users').orderBy([{ column: 'created_at', order: 'desc' }, 'id']).limit(limit).offset(offset) as Promise<UserRow[]>,
+      this.db('users').count({ n: '*' }).first(),
+    ]);
+    return { items: rows.map(toRecord), total: Number(count?.n ?? 0) };
+  }
+
+  async update(id: string, changes: { name?: string; passwordHash?: string; role?: Role }, trx: Knex = this.db): Promise<void> {
+    await trx('users')
+      .where({ id })
+      .update({
+        ...(changes.name !== undefined ? { name: changes.name } : {}),
+        ...(changes.passwordHash !== undefined ? { password_hash: changes.passwordHash } : {}),
+        ...(changes.role !== undefined ? { role: changes.role } : {}),
+        updated_at: new Date(),
+      });
+  }
+
+  async delete(id: string, trx: Knex): Promise<boolean> {
+    await trx('refresh_tokens').where({ user_id: id }).delete();
+    return (await trx('users').where({ id }).delete()) === 1;
+  }
+
+  async insertRefreshToken(token: { id: string; tokenHash: string; userId: string; familyId: string; expiresAt: Date }, trx: Knex = this.db): Promise<void> {
+    await trx('refresh_tokens').insert({
+      id: token.id,
+      token_hash: token.tokenHash,
+      user_id: token.userId,
+      family_id: token.familyId,
+      expires_at: token.expiresAt,
+      created_at: new Date(),
+    });
+  }
+
+  async findRefreshToken(tokenHash: string, trx: Knex = this.db): Promise<RefreshTokenRecord | undefined> {
+    const row = (await trx('refresh_tokens').where({ token_hash: tokenHash }).first()) as
+      | { id: string; user_id: string; family_id: string; expires_at: Date; revoked_at: Date | null }
+      | undefined;
+    return row && { id: row.id, userId: row.user_id, familyId: row.family_id, expiresAt: new Date(row.expires_at), revoked: row.revoked_at !== null };
+  }
+
+  /** Conditional: only one of two concurrent rotations of the same token can win. */
+  async revokeRefreshToken(id: string, trx: Knex = this.db): Promise<boolean> {
+    return (await trx('refresh_tokens').where({ id }).whereNull('revoked_at').update({ revoked_at: new Date() })) === 1;
+  }
+
+  async revokeFamily(familyId: string): Promise<void> {
+    await this.db('refresh_tokens').where({ family_id: familyId }).whereNull('revoked_at').update({ revoked_at: new Date() });
+  }
+
+  async revokeAllFor(userId: string, trx: Knex = this.db): Promise<void> {
+    await trx('refresh_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: new Date() });
+  }
+}
