@@ -67,16 +67,14 @@ export class ReadCache {
     const coalesceKey = `${entryBase}:g${gen ?? '?'}`;
     let pending = this.inFlight.get(coalesceKey);
     if (!pending) {
-      pending = load()
-        .then((value) => JSON.stringify(value))
+      const loaded = load().then((value) => JSON.stringify(value));
+      pending = loaded;
+      this.inFlight.set(coalesceKey, loaded);
+      // The entry stays in flight until the value is stored, so no request can miss in between.
+      void loaded
+        .then((body) => (gen === undefined ? undefined : this.redis.cacheStoreIfCurrent(genKey, `${entryBase}:g${gen}`, gen, body, this.ttlSeconds)))
+        .catch(() => undefined)
         .finally(() => this.inFlight.delete(coalesceKey));
-      this.inFlight.set(coalesceKey, pending);
-      if (gen !== undefined) {
-        void pending.then(
-          (body) => this.redis.cacheStoreIfCurrent(genKey, `${entryBase}:g${gen}`, gen, body, this.ttlSeconds).catch(() => undefined),
-          () => undefined,
-        );
-      }
     }
     return { body: await pending, hit: false };
   }

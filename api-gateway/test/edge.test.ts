@@ -1,0 +1,100 @@
+import jwt from 'jsonwebtoken';
+import { client } from '../../test/support/http';
+import { startStack, type Stack } from '../../test/support/stack';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ services: ['listings'] });
+});
+afterAll(() => stack.stop());
+
+const expectProblem = (res: { status: number; headers: Headers; body: any }, status: number, code: string): void => {
+  expect(res.status).toBe(status);
+  expect(res.headers.get('content-type')).toContain('application/problem+json');
+  expect(res.body).toMatchObject({ status, code, title: expect.any(String), detail: expect.any(String), type: `urn:market:problem:${code}` });
+  expect(res.body.requestId).toBe(res.headers.get('x-request-id'));
+  expect(JSON.stringify(res.body)).not.toMatch(/at .*\.ts:\d+|SELECT|ECONN|127\.0\.0\.1/);
+};
+
+test('an unknown route is a 404 problem', async () => {
+  expectProblem(await client(stack).get('/nowhere'), 404, 'route_not_found');
+});
+
+test('malformed JSON is a 400 problem', async () => {
+  const api = client(stack);
+  const { accessToken } = await api.signUp();
+  expectProblem(await api.request('POST', '/listings', { token: accessToken, rawBody: '{"title": "x",' }), 400, 'malformed_json');
+});
+
+test('a body over 100 kB is a 413 problem', async () => {
+  const api = client(stack);
+  const { accessToken } = await api.signUp();
+  expectProblem(await api.post('/listings', { title: 'x', priceCents: 1, description: 'a'.repeat(110_000) }, accessToken), 413, 'payload_too_large');
+});
+
+test('a malformed id in the path is a 400 problem naming the field', async () => {
+  const res = await client(stack).get('/listings/not-a-uuid');
+  expectProblem(res, 400, 'validation_failed');
+  expect(res.body.errors).toEqual([{ field: 'id', message: expect.any(String) }]);
+});
+
+test('a client request id is echoed and one is generated when absent', async () => {
+  const api = client(stack);
+  expect((await api.get('/healthz', undefined, { 'x-request-id': 'my-trace-123' })).headers.get('x-request-id')).toBe('my-trace-123');
+  expect((await api.get('/healthz')).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+  // Something that could smuggle into logs is replaced, not echoed.
+  expect((await api.get('/healthz', undefined, { 'x-request-id': 'bad id\twith tab' })).headers.get('x-request-id')).toMatch(/^[0-9a-f-]{36}$/);
+});
+
+test('identity headers a client sets are ignored', async () => {
+  const api = client(stack);
+  const res = await api.post('/listings', { title: 'x', priceCents: 100 }, undefined, { 'x-user-id': '00000000-0000-4000-8000-000000000001', 'x-actor-role': 'admin' });
+  expectProblem(res, 401, 'unauthorized');
+});
+
+describe('access tokens', () => {
+  const secret = 'market-development-secret-do-not-use-in-production';
+  const sub = '00000000-0000-4000-8000-000000000001';
+
+  test('a token with alg "none" is refused', async () => {
+    const token = jwt.sign({ role: 'admin', sub, iss: 'market-users', aud: 'market' }, '', { algorithm: 'none' });
+    expectProblem(await client(stack).get('/users/me', token), 401, 'invalid_token');
+  });
+
+  test('a token signed with another secret is refused', async () => {
+    const token = jwt.sign({ role: 'admin' }, 'another-secret-that-is-long-enough-to-look-real', { subject: sub, issuer: 'market-users', audience: 'market' });
+    expectProblem(await client(stack).get('/users/me', token), 401, 'invalid_token');
+  });
+
+  test('a token for another audience is refused', async () => {
+    const token = jwt.sign({ role: 'user' }, secret, { subject: sub, issuer: 'market-users', audience: 'someone-else' });
+    expectProblem(await client(stack).get('/users/me', token), 401, 'invalid_token');
+  });
+
+  test('an expired token is refused as expired', async () => {
+    const token = jwt.sign({ role: 'user', exp: Math.floor(Date.now() / 1000) - 10 }, secret, { subject: sub, issuer: 'market-users', audience: 'market' });
+    expectProblem(await client(stack).get('/users/me', token), 401, 'token_expired');
+  });
+
+  test('a bad token is refused even on a public route', async () => {
+    expectProblem(await client(stack).get('/listings', 'garbage.token.here'), 401, 'invalid_token');
+  });
+});
+
+test('health answers 200 and readiness reports each dependency', async () => {
+  const api = client(stack);
+  expect((await api.get('/healthz')).status).toBe(200);
+  const ready = await api.get('/readyz');
+  expect(ready.status).toBe(200);
+  expect(ready.body.checks).toEqual({ redis: true, rabbitmq: true, usersService: true });
+});
+
+test('metrics are exposed in the Prometheus format with route templates', async () => {
+  const api = client(stack);
+  await api.get('/listings');
+  const res = await fetch(`${stack.url}/metrics`);
+  const text = await res.text();
+  expect(res.headers.get('content-type')).toContain('text/plain');
+  expect(text).toMatch(/market_http_request_duration_seconds_count\{service="api-gateway",method="GET",route="\/listings",status="200"\}/);
+  expect(text).toMatch(/market_rpc_client_duration_seconds_count\{method="listings.list",outcome="ok"\}/);
+});
