@@ -22,6 +22,8 @@ import { authenticate, refuseBadTokens } from './http/authenticate';
 import { createRateLimiter } from './http/rate-limit';
 import { ReadCache } from './http/read-cache';
 import { UsersClient } from './http/users-client';
+import { docsRouter } from './http/docs';
+import { buildOpenApiDocument } from './openapi';
 import { allRoutes } from './routes';
 import { mountRoute } from './routes/route';
 
@@ -75,12 +77,16 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
     res.type(contentType).send(body);
   });
 
+  const routes = allRoutes({ rpc, cache, users });
+  // Documentation is read by browsers fetching several files at once: not rate limited.
+  app.use(docsRouter(buildOpenApiDocument(routes)));
+
   app.use(authenticate(createAccessTokens(jwtSecretOf(config), 60)));
   app.use(createRateLimiter({ redis, prefix: config.BUS_PREFIX, limit: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS, logger }));
   app.use(refuseBadTokens);
   app.use(express.json({ limit: '100kb' }));
   const router = express.Router();
-  for (const route of allRoutes({ rpc, cache, users })) mountRoute(router, route);
+  for (const route of routes) mountRoute(router, route);
   app.use(router);
   app.use(notFoundHandler);
   app.use(problemHandler(logger));

@@ -1,0 +1,74 @@
+import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
+import { z } from 'zod';
+import type { AnyRoute } from './routes/route';
+
+const problem = z.object({
+  type: z.string(),
+  title: z.string(),
+  status: z.number().int(),
+  detail: z.string(),
+  code: z.string(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
+  requestId: z.string().optional(),
+});
+
+const PROBLEM_DESCRIPTIONS: Record<number, string> = {
+  400: 'Invalid input: malformed JSON, or every bad field listed in `errors`',
+  401: 'Missing, invalid or expired access token',
+  402: 'The card was declined (`card_declined`); the order stays pending',
+  403: 'Signed in, but not allowed to do this',
+  404: 'Not found (or not yours)',
+  409: 'Conflicts with the current state (e.g. `listing_reserved`, `listing_sold`, `order_not_pending`)',
+  413: 'The body is larger than 100 kB',
+  429: 'Rate limited; see `Retry-After` and the `RateLimit` headers',
+  503: 'A backing service is unavailable',
+  504: 'A backing service did not answer in time',
+};
+const ALWAYS = [400, 429, 503, 504];
+
+/** `/listings/:id` → `/listings/{id}` */
+export const openApiPath = (expressPath: string): string => expressPath.replace(/:([A-Za-z_]+)/g, '{$1}');
+
+/** The OpenAPI 3.1 document, built from the same route table (and zod schemas) the gateway serves. */
+export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGeneratorV31['generateDocument']> {
+  const registry = new OpenAPIRegistry();
+  const bearer = registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  for (const route of routes) {
+    const statuses = [...new Set([...ALWAYS, ...(route.access === 'anyone' ? [] : [401]), ...route.problems])].sort();
+    registry.registerPath({
+      method: route.method,
+      path: openApiPath(route.path),
+      tags: [route.tag],
+      summary: route.summary,
+      ...(route.access === 'anyone' ? {} : { security: [{ [bearer.name]: [] }] }),
+      request: {
+        ...(route.params ? { params: route.params } : {}),
+        ...(route.query ? { query: route.query } : {}),
+        ...(route.headers ? { headers: route.headers } : {}),
+        ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+      },
+      responses: {
+        [route.success.status]: {
+          description: route.success.description,
+          ...(route.cached ? { headers: { 'X-Cache': { description: 'HIT or MISS', schema: { type: 'string', enum: ['HIT', 'MISS'] } } } } : {}),
+          ...(route.success.schema ? { content: { 'application/json': { schema: route.success.schema } } } : {}),
+        },
+        ...Object.fromEntries(
+          statuses.map((status) => [status, { description: PROBLEM_DESCRIPTIONS[status] ?? 'Problem', content: { 'application/problem+json': { schema: problem } } }]),
+        ),
+      },
+    });
+  }
+  for (const [path, summary] of [['/healthz', 'Liveness'], ['/readyz', 'Readiness of Redis, RabbitMQ and users-service']] as const) {
+    registry.registerPath({ method: 'get', path, tags: ['operations'], summary, responses: { 200: { description: 'OK' }, ...(path === '/readyz' ? { 503: { description: 'Not ready; the body names the failing checks' } } : {}) } });
+  }
+  return new OpenApiGeneratorV31(registry.definitions).generateDocument({
+    openapi: '3.1.0',
+    info: {
+      title: 'market',
+      version: '1.0.0',
+      description: 'Buy and sell tickets and digital goods. Every error is an RFC 9457 problem (`application/problem+json`).',
+    },
+    servers: [{ url: '/' }],
+  });
+}

@@ -1,0 +1,65 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { openApiPath } from '../src/openapi';
+import { client } from '../../test/support/http';
+import { startStack, type Stack } from '../../test/support/stack';
+
+let stack: Stack;
+beforeAll(async () => {
+  stack = await startStack({ services: ['listings'] });
+});
+afterAll(() => stack.stop());
+
+interface Layer {
+  route?: { path: string; methods: Record<string, boolean> };
+  handle?: { stack?: Layer[] };
+}
+
+/** Every method + path the gateway's Express app actually serves. */
+function servedRoutes(layers: Layer[]): string[] {
+  return layers.flatMap((layer) => {
+    if (layer.route) return Object.keys(layer.route.methods).map((m) => `${m.toUpperCase()} ${openApiPath(layer.route!.path)}`);
+    return layer.handle?.stack ? servedRoutes(layer.handle.stack) : [];
+  });
+}
+
+const OPERATIONAL = /^GET \/(metrics|docs|docs\/init\.js|openapi\.json)$/;
+
+async function documentedRoutes(): Promise<string[]> {
+  const doc = (await client(stack).get('/openapi.json')).body;
+  return Object.entries(doc.paths as Record<string, Record<string, unknown>>).flatMap(([p, ops]) => Object.keys(ops).map((m) => `${m.toUpperCase()} ${p}`));
+}
+
+test('the document is OpenAPI 3.1 and describes problems and bearer auth', async () => {
+  const doc = (await client(stack).get('/openapi.json')).body;
+  expect(doc.openapi).toBe('3.1.0');
+  expect(doc.components.securitySchemes.bearerAuth).toMatchObject({ type: 'http', scheme: 'bearer' });
+  const create = doc.paths['/listings'].post;
+  expect(create.requestBody.content['application/json'].schema.properties.priceCents).toMatchObject({ type: 'integer', minimum: 1, maximum: 100000000 });
+  expect(create.responses['400'].content['application/problem+json']).toBeDefined();
+  expect(doc.paths['/listings/{id}'].get.responses['200'].headers['X-Cache']).toBeDefined();
+});
+
+test('every route the gateway serves is in the document, and the document names no route it does not serve', async () => {
+  const app = stack.gateway.app as unknown as { router: { stack: Layer[] } };
+  const served = servedRoutes(app.router.stack).filter((r) => !OPERATIONAL.test(r)).sort();
+  expect(served.length).toBeGreaterThan(20);
+  expect((await documentedRoutes()).sort()).toEqual(served);
+});
+
+const contractFile = path.resolve(__dirname, '../../../shared/api-contract.md');
+(existsSync(contractFile) ? test : test.skip)('the document covers every route of the public contract', async () => {
+  const rows = [...readFileSync(contractFile, 'utf8').matchAll(/^\| (GET|POST|PATCH|DELETE) \| (\/[^ |]*) \|/gm)].map(([, m, p]) => `${m} ${p}`);
+  expect(rows.length).toBeGreaterThan(20);
+  const documented = await documentedRoutes();
+  expect(rows.filter((r) => !documented.includes(r))).toEqual([]);
+});
+
+test('the browsable page and its assets are served without a CDN', async () => {
+  const page = await fetch(`${stack.url}/docs`);
+  expect(page.status).toBe(200);
+  expect(await page.text()).toContain('/docs/assets/swagger-ui-bundle.js');
+  const bundle = await fetch(`${stack.url}/docs/assets/swagger-ui-bundle.js`);
+  expect(bundle.status).toBe(200);
+  expect((await bundle.text()).length).toBeGreaterThan(100_000);
+});
