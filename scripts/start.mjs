@@ -15,9 +15,9 @@ const SERVICES = ['users-service', 'listings-service', 'orders-service', 'paymen
 const port = process.env.PORT ?? '8080';
 
 // A development admin, so the Postman collection can issue coupons out of the box. Never in production.
-if (process.env.NODE_ENV !== 'production') {
-  process.env.ADMIN_EMAIL ??= 'admin@market.local';
-  process.env.ADMIN_PASSWORD ??= 'market-admin-dev';
+if (process.env.NODE_ENV !== 'production' && !process.env.ADMIN_EMAIL) {
+  process.env.ADMIN_EMAIL = 'admin@market.local';
+  process.env.ADMIN_PASSWORD = 'market-admin-dev';
 }
 
 console.log('Building…');

@@ -7,7 +7,7 @@ import {
   createLogger,
   createRedis,
   EventSubscriber,
-  httpMetrics,
+  httpObservability,
   jwtSecretOf,
   type Logger,
   metricsText,
@@ -60,7 +60,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   app.set('trust proxy', config.TRUST_PROXY);
   app.use(helmet());
   app.use(requestContext());
-  app.use(httpMetrics('api-gateway'));
+  app.use(httpObservability('api-gateway', logger));
 
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {

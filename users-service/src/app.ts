@@ -5,7 +5,7 @@ import {
   Broker,
   createAccessTokens,
   createLogger,
-  httpMetrics,
+  httpObservability,
   jwtSecretOf,
   type Knex,
   type Logger,
@@ -55,7 +55,7 @@ export async function startUsersService(config: Readonly<UsersConfig>, logger: L
   app.set('etag', false);
   app.use(helmet());
   app.use(requestContext());
-  app.use(httpMetrics('users-service'));
+  app.use(httpObservability('users-service', logger));
   app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
   app.get('/readyz', async (_req, res) => {
     const database = await db.raw('SELECT 1').then(() => true, () => false);

@@ -1,6 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { RequestHandler } from 'express';
 import { runWithContext } from '../logger/context';
+import type { Logger } from '../logger';
 import { httpDuration } from '../metrics';
 
 const CLIENT_REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -29,13 +30,18 @@ export function childTraceparent(incoming: string | undefined): string {
   return `00-${traceId}-${randomBytes(8).toString('hex')}-${flags}`;
 }
 
-/** Latency by route template (`/listings/:id`, never the raw path, so ids don't explode the label set). */
-export function httpMetrics(service: string): RequestHandler {
+/**
+ * Latency by route template (`/listings/:id`, never the raw path, so ids don't explode the label
+ * set), and one access-log line per request at the `http` level (on with LOG_LEVEL=http).
+ */
+export function httpObservability(service: string, logger: Logger): RequestHandler {
   return (req, res, next) => {
-    const stop = httpDuration.startTimer();
+    const started = process.hrtime.bigint();
     res.on('finish', () => {
       const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
-      stop({ service, method: req.method, route, status: String(res.statusCode) });
+      const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+      httpDuration.observe({ service, method: req.method, route, status: String(res.statusCode) }, seconds);
+      logger.http('request', { method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) });
     });
     next();
   };

@@ -91,6 +91,7 @@ export class RpcServer {
 
   private async dispatch(channel: Channel, msg: ConsumeMessage): Promise<void> {
     const { logger } = this.options;
+    const started = Date.now();
     const method = String(msg.properties.type ?? '');
     const headers = msg.properties.headers ?? {};
     const requestId = typeof headers[HEADER_REQUEST_ID] === 'string' ? headers[HEADER_REQUEST_ID] : String(msg.properties.correlationId ?? 'unknown');
@@ -127,7 +128,9 @@ export class RpcServer {
         reply = { ok: false, error: appError.toJSON() };
       }
       this.reply(channel, msg, reply);
-      rpcHandled.inc({ method, outcome: reply.ok ? 'ok' : reply.error.code });
+      const outcome = reply.ok ? 'ok' : reply.error.code;
+      rpcHandled.inc({ method, outcome });
+      logger.http('rpc handled', { method, outcome, ms: Date.now() - started });
       if (invalidPayload) channel.nack(msg, false, false);
       else channel.ack(msg);
     });
