@@ -31,4 +31,16 @@ export const migrations: Migration[] = [
       await db.schema.dropTable('users');
     },
   },
+  {
+    name: '002_refresh_token_revoke_reason',
+    async up(db) {
+      // Only a token revoked by rotation signals theft when presented again; a signed-out one is just dead.
+      await db.schema.alterTable('refresh_tokens', (t) => {
+        t.enum('revoked_reason', ['rotated', 'signed_out', 'password_changed', 'reuse_detected']).nullable();
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('refresh_tokens', (t) => t.dropColumn('revoked_reason'));
+    },
+  },
 ];

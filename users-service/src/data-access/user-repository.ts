@@ -27,12 +27,14 @@ const toRecord = (row: UserRow): UserRecord => ({
   createdAt: iso(row.created_at),
 });
 
+export type RevokeReason = 'rotated' | 'signed_out' | 'password_changed' | 'reuse_detected';
+
 export interface RefreshTokenRecord {
   id: string;
   userId: string;
   familyId: string;
   expiresAt: Date;
-  revoked: boolean;
+  revokedReason: RevokeReason | null;
 }
 
 export class UserRepository {
@@ -91,21 +93,21 @@ export class UserRepository {
 
   async findRefreshToken(tokenHash: string, trx: Knex = this.db): Promise<RefreshTokenRecord | undefined> {
     const row = (await trx('refresh_tokens').where({ token_hash: tokenHash }).first()) as
-      | { id: string; user_id: string; family_id: string; expires_at: Date; revoked_at: Date | null }
+      | { id: string; user_id: string; family_id: string; expires_at: Date; revoked_reason: RevokeReason | null }
       | undefined;
-    return row && { id: row.id, userId: row.user_id, familyId: row.family_id, expiresAt: new Date(row.expires_at), revoked: row.revoked_at !== null };
+    return row && { id: row.id, userId: row.user_id, familyId: row.family_id, expiresAt: new Date(row.expires_at), revokedReason: row.revoked_reason };
   }
 
   /** Conditional: only one of two concurrent rotations of the same token can win. */
-  async revokeRefreshToken(id: string, trx: Knex = this.db): Promise<boolean> {
-    return (await trx('refresh_tokens').where({ id }).whereNull('revoked_at').update({ revoked_at: new Date() })) === 1;
+  async rotateRefreshToken(id: string, trx: Knex = this.db): Promise<boolean> {
+    return (await trx('refresh_tokens').where({ id }).whereNull('revoked_at').update({ revoked_at: new Date(), revoked_reason: 'rotated' })) === 1;
   }
 
-  async revokeFamily(familyId: string): Promise<void> {
-    await this.db('refresh_tokens').where({ family_id: familyId }).whereNull('revoked_at').update({ revoked_at: new Date() });
+  async revokeFamily(familyId: string, reason: RevokeReason): Promise<void> {
+    await this.db('refresh_tokens').where({ family_id: familyId }).whereNull('revoked_at').update({ revoked_at: new Date(), revoked_reason: reason });
   }
 
-  async revokeAllFor(userId: string, trx: Knex = this.db): Promise<void> {
-    await trx('refresh_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: new Date() });
+  async revokeAllFor(userId: string, reason: RevokeReason, trx: Knex = this.db): Promise<void> {
+    await trx('refresh_tokens').where({ user_id: userId }).whereNull('revoked_at').update({ revoked_at: new Date(), revoked_reason: reason });
   }
 }

@@ -29,7 +29,7 @@ export async function updateUser(deps: UsersDeps, actor: Actor, id: string, chan
     if (!user) return undefined;
     await deps.users.update(id, { ...(changes.name !== undefined ? { name: changes.name } : {}), ...(passwordHash ? { passwordHash } : {}), ...(changes.role ? { role: changes.role } : {}) }, trx);
     // A new password signs out every other session.
-    if (passwordHash) await deps.users.revokeAllFor(id, trx);
+    if (passwordHash) await deps.users.revokeAllFor(id, 'password_changed', trx);
     return deps.users.findById(id, trx);
   });
   if (!updated) throw notFound('The user');

@@ -47,9 +47,10 @@ export async function signIn(deps: UsersDeps, input: SigninInput): Promise<Sessi
 export async function refreshSession(deps: UsersDeps, refreshToken: string): Promise<Omit<Session, 'user'>> {
   const stored = await deps.users.findRefreshToken(hashRefreshToken(refreshToken));
   if (!stored || stored.expiresAt.getTime() <= Date.now()) throw invalidRefreshToken();
-  const won = !stored.revoked && (await deps.users.revokeRefreshToken(stored.id));
-  if (!won) {
-    await deps.users.revokeFamily(stored.familyId);
+  if (stored.revokedReason !== null && stored.revokedReason !== 'rotated') throw invalidRefreshToken();
+  // Conditional: of two concurrent refreshes with one token, one rotates it and the other is a reuse.
+  if (stored.revokedReason === 'rotated' || !(await deps.users.rotateRefreshToken(stored.id))) {
+    await deps.users.revokeFamily(stored.familyId, 'reuse_detected');
     throw new AppError(401, 'refresh_token_reused', 'This refresh token was already used. For safety, every session started from it has been signed out.');
   }
   const user = await deps.users.findById(stored.userId);
@@ -62,7 +63,7 @@ export async function signOut(deps: UsersDeps, actorId: string, refreshToken: st
   const stored = await deps.users.findRefreshToken(hashRefreshToken(refreshToken));
   // Someone else's token is treated like an unknown one: nothing about it is revealed or changed.
   if (!stored || stored.userId !== actorId) throw invalidRefreshToken();
-  await deps.users.revokeFamily(stored.familyId);
+  await deps.users.revokeFamily(stored.familyId, 'signed_out');
 }
 
 async function openSession(deps: UsersDeps, user: UserRecord, familyId: string): Promise<Session> {
