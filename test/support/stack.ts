@@ -7,6 +7,10 @@ import { startUsersService, type UsersService } from '../../users-service/src/ap
 import { loadUsersConfig } from '../../users-service/src/config';
 import { startListingsService } from '../../listings-service/src/app';
 import { loadListingsConfig } from '../../listings-service/src/config';
+import { startOrdersService } from '../../orders-service/src/app';
+import { loadOrdersConfig } from '../../orders-service/src/config';
+import { startPaymentsService } from '../../payments-service/src/app';
+import { loadPaymentsConfig } from '../../payments-service/src/config';
 
 export type ServiceName = 'listings' | 'orders' | 'payments';
 
@@ -25,16 +29,8 @@ export interface Stack {
 
 const SERVICE_STARTERS: Record<ServiceName, (env: Record<string, string>, logger: Logger) => Promise<RunningService>> = {
   listings: async (env, logger) => startListingsService(loadListingsConfig(env), logger),
-  orders: async (env, logger) => {
-    const { startOrdersService } = await import('../../orders-service/src/app');
-    const { loadOrdersConfig } = await import('../../orders-service/src/config');
-    return startOrdersService(loadOrdersConfig(env), logger);
-  },
-  payments: async (env, logger) => {
-    const { startPaymentsService } = await import('../../payments-service/src/app');
-    const { loadPaymentsConfig } = await import('../../payments-service/src/config');
-    return startPaymentsService(loadPaymentsConfig(env), logger);
-  },
+  orders: async (env, logger) => startOrdersService(loadOrdersConfig(env), logger),
+  payments: async (env, logger) => startPaymentsService(loadPaymentsConfig(env), logger),
 };
 
 /**
@@ -103,7 +99,7 @@ async function removeTopology(env: Record<string, string>, prefix: string): Prom
     channel.on('error', () => undefined);
     const queues = [
       'rpc.users', 'rpc.listings', 'rpc.orders', 'rpc.payments', 'dead-letter',
-      'listings.user-deleted', 'orders.expired', 'orders.listing-events', 'payments.order-events',
+      'listings.user-deleted', 'orders.expired',
     ];
     for (const q of queues) await channel.deleteQueue(`${prefix}.${q}`).catch(() => undefined);
     // Expiry wait queues carry their TTL in the name; the orders test knows the ones it made.

@@ -1,0 +1,45 @@
+import { type Logger, type RunningService, startRpcService } from '@market/common';
+import type { OrdersConfig } from './config';
+import { ListingsClient } from './data-access/listings-client';
+import { migrations } from './data-access/migrations';
+import { OrderRepository } from './data-access/order-repository';
+import type { OrdersDeps } from './domain/deps';
+import { OrderExpiry } from './entry-points/expiry';
+import { serveOrders } from './entry-points/rpc';
+import { Sweep, type SweepOptions } from './entry-points/sweep';
+
+export interface OrdersServiceOptions {
+  /** The sweep's period (60 s by default); tests shorten it. Not a setting: production has no reason to change it. */
+  sweepIntervalMs?: SweepOptions['intervalMs'];
+}
+
+export function startOrdersService(config: Readonly<OrdersConfig>, logger?: Logger, options: OrdersServiceOptions = {}): Promise<RunningService> {
+  return startRpcService({
+    name: 'orders-service',
+    database: 'orders',
+    config,
+    migrations,
+    ...(logger ? { logger } : {}),
+    wire: async (parts) => {
+      const deps: OrdersDeps = {
+        db: parts.db,
+        orders: new OrderRepository(parts.db),
+        outbox: parts.outbox,
+        listings: new ListingsClient(parts.rpcClient),
+        // OrderExpiry needs the deps (to expire) and the deps need it (to schedule); it exists before any call.
+        expiry: { schedule: (orderId) => expiry.schedule(orderId) },
+        logger: parts.logger,
+        ttlSeconds: config.ORDER_TTL_SECONDS,
+        rpcTimeoutMs: config.RPC_TIMEOUT_MS,
+      };
+      const expiry = new OrderExpiry(parts.broker, deps, { prefix: config.BUS_PREFIX, ttlSeconds: config.ORDER_TTL_SECONDS });
+      const sweep = new Sweep(deps, { ...(options.sweepIntervalMs ? { intervalMs: options.sweepIntervalMs } : {}) });
+      serveOrders(parts.rpc, deps);
+      await expiry.start();
+      await sweep.start(parts.broker);
+      // After the RPC server has drained; the sweep first, since it may still be expiring orders.
+      parts.onStop(() => sweep.stop());
+      parts.onStop(() => expiry.stop());
+    },
+  });
+}

@@ -1,0 +1,28 @@
+import type { Actor, contracts, RpcClient } from '@market/common';
+
+type Listing = contracts.Listing;
+
+/**
+ * listings-service owns a listing's status; an order only asks it to change, one conditional change
+ * per call, each keyed by the order id so that a repeated call for the same order is harmless.
+ */
+export class ListingsClient {
+  constructor(private readonly rpc: RpcClient) {}
+
+  /** available → reserved for `orderId`; its AppErrors (404, 403 own_listing, 409 sold/reserved) are the answer to the buyer. */
+  async reserve(buyer: Actor, listingId: string, orderId: string): Promise<Listing> {
+    const { listing } = await this.rpc.call<{ listing: Listing }>('listings.reserve', { id: listingId, orderId }, { actor: buyer });
+    return listing;
+  }
+
+  // Release and sale are the service's own follow-ups (a cancel, an expiry, a payment, the sweep), not a
+  // person's request, hence no actor: listings-service keys them on the order holding the reservation.
+
+  async release(listingId: string, orderId: string, timeoutMs?: number): Promise<void> {
+    await this.rpc.call('listings.release', { id: listingId, orderId }, { actor: null, ...(timeoutMs ? { timeoutMs } : {}) });
+  }
+
+  async markSold(listingId: string, orderId: string, timeoutMs?: number): Promise<void> {
+    await this.rpc.call('listings.markSold', { id: listingId, orderId }, { actor: null, ...(timeoutMs ? { timeoutMs } : {}) });
+  }
+}

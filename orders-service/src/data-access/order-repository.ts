@@ -1,0 +1,187 @@
+import { type contracts, iso, type Knex } from '@market/common';
+
+type Order = contracts.Order;
+export type OrderStatus = Order['status'];
+
+/**
+ * Every time an order's hold is set or compared, it is the database's clock that is read: replicas of
+ * this service (and the tests) may disagree by some milliseconds, the one database never disagrees
+ * with itself. UTC_TIMESTAMP, not NOW(): the columns hold UTC whatever the server's time zone.
+ */
+const DB_NOW = 'UTC_TIMESTAMP(3)';
+
+interface OrderRow {
+  id: string;
+  buyer_id: string;
+  listing_id: string;
+  price_cents: number;
+  currency: string;
+  status: OrderStatus;
+  pending_listing_id: string | null;
+  listing_released: number | boolean;
+  listing_sold_confirmed: number | boolean;
+  expires_at: Date;
+  created_at: Date;
+  updated_at: Date;
+}
+
+/** An order with the bookkeeping that never leaves the service. */
+export interface OrderRecord extends Order {
+  listingReleased: boolean;
+  listingSoldConfirmed: boolean;
+}
+
+const toRecord = (row: OrderRow): OrderRecord => ({
+  id: row.id,
+  buyerId: row.buyer_id,
+  listingId: row.listing_id,
+  priceCents: row.price_cents,
+  currency: row.currency,
+  status: row.status,
+  expiresAt: iso(row.expires_at),
+  createdAt: iso(row.created_at),
+  updatedAt: iso(row.updated_at),
+  listingReleased: Boolean(row.listing_released),
+  listingSoldConfirmed: Boolean(row.listing_sold_confirmed),
+});
+
+/** The contract's shape: the sync flags are internal. */
+export const publicOrder = ({ listingReleased: _released, listingSoldConfirmed: _sold, ...order }: OrderRecord): Order => order;
+
+export interface NewOrder {
+  id: string;
+  buyerId: string;
+  listingId: string;
+  priceCents: number;
+  currency: string;
+}
+
+/** What a conditional transition out of `pending` also requires. */
+export interface TransitionGuard {
+  buyerId?: string;
+  /** `due`: only once the hold has ended; `unexpired`: only while it lasts. */
+  hold?: 'due' | 'unexpired';
+}
+
+export class OrderRepository {
+  constructor(private readonly db: Knex) {}
+
+  /** Inserts a pending order whose hold ends `ttlSeconds` from now on the database clock. */
+  async insertPending(order: NewOrder, ttlSeconds: number, trx: Knex): Promise<OrderRecord> {
+    // One statement: UTC_TIMESTAMP is fixed for its duration, so expires_at - created_at is exactly the TTL.
+    await trx('orders').insert({
+      id: order.id,
+      buyer_id: order.buyerId,
+      listing_id: order.listingId,
+      price_cents: order.priceCents,
+      currency: order.currency,
+      status: 'pending',
+      pending_listing_id: order.listingId,
+      listing_released: false,
+      listing_sold_confirmed: false,
+      expires_at: trx.raw(`${DB_NOW} + INTERVAL ? SECOND`, [ttlSeconds]),
+      created_at: trx.raw(DB_NOW),
+      updated_at: trx.raw(DB_NOW),
+    });
+    return (await this.findById(order.id, trx)) as OrderRecord;
+  }
+
+  async findById(id: string, trx: Knex = this.db): Promise<OrderRecord | undefined> {
+    const row = (await trx('orders').where({ id }).first()) as OrderRow | undefined;
+    return row && toRecord(row);
+  }
+
+  async listOfBuyer(buyerId: string, status: OrderStatus | undefined, limit: number, offset: number): Promise<{ items: OrderRecord[]; total: number }> {
+    const where = (q: Knex.QueryBuilder): Knex.QueryBuilder => {
+      q.where('buyer_id', buyerId);
+      if (status) q.where('status', status);
+      return q;
+    };
+    const [rows, count] = await Promise.all([
+      where(this.db('orders')).orderBy([{ column: 'created_at', order: 'desc' }, { column: 'id', order: 'desc' }]).limit(limit).offset(offset) as Promise<OrderRow[]>,
+      where(this.db('orders')).count({ n: '*' }).first() as Promise<{ n: number } | undefined>,
+    ]);
+    return { items: rows.map(toRecord), total: Number(count?.n ?? 0) };
+  }
+
+  /**
+   * pending → `to` as one conditional UPDATE: of a cancel, an expiry and a payment racing for the same
+   * order exactly one changes the row; the others see 0 rows and report why.
+   */
+  async leavePending(id: string, to: Exclude<OrderStatus, 'pending'>, guard: TransitionGuard, trx: Knex): Promise<boolean> {
+    const query = trx('orders').where({ id, status: 'pending' });
+    if (guard.buyerId !== undefined) query.where('buyer_id', guard.buyerId);
+    if (guard.hold === 'due') query.whereRaw(`expires_at <= ${DB_NOW}`);
+    if (guard.hold === 'unexpired') query.whereRaw(`expires_at > ${DB_NOW}`);
+    const affected = await query.update({ status: to, pending_listing_id: null, updated_at: trx.raw(DB_NOW) });
+    return affected === 1;
+  }
+
+  /** Milliseconds until the hold of `id` ends by the database clock (negative once it has). */
+  async msUntilExpiry(id: string): Promise<number | undefined> {
+    const row = (await this.db('orders')
+      .where({ id })
+      .first(this.db.raw(`TIMESTAMPDIFF(MICROSECOND, ${DB_NOW}, expires_at) AS us`))) as { us: number | string } | undefined;
+    return row === undefined ? undefined : Number(row.us) / 1000;
+  }
+
+  async markListingReleased(id: string): Promise<void> {
+    await this.db('orders').where({ id }).update({ listing_released: true });
+  }
+
+  async markListingSoldConfirmed(id: string): Promise<void> {
+    await this.db('orders').where({ id }).update({ listing_sold_confirmed: true });
+  }
+
+  /** Pending orders whose hold has ended, oldest first. */
+  async dueForExpiry(limit: number): Promise<string[]> {
+    const rows = (await this.db('orders').where('status', 'pending').whereRaw(`expires_at <= ${DB_NOW}`).orderBy('expires_at').limit(limit).select('id')) as { id: string }[];
+    return rows.map((r) => r.id);
+  }
+
+  /** Cancelled or expired orders whose listing release listings-service has not confirmed. */
+  async awaitingRelease(limit: number): Promise<OrderRecord[]> {
+    const rows = (await this.db('orders').where('listing_released', false).whereIn('status', ['cancelled', 'expired']).orderBy('updated_at').limit(limit)) as OrderRow[];
+    return rows.map(toRecord);
+  }
+
+  /** Completed orders whose listing listings-service has not confirmed as sold. */
+  async awaitingSoldMark(limit: number): Promise<OrderRecord[]> {
+    const rows = (await this.db('orders').where({ listing_sold_confirmed: false, status: 'complete' }).orderBy('updated_at').limit(limit)) as OrderRow[];
+    return rows.map(toRecord);
+  }
+
+  // --- reservation attempts: a reservation in listings-service that has no order (yet) ---
+
+  async recordAttempt(orderId: string, listingId: string): Promise<void> {
+    await this.db('reservation_attempts').insert({ order_id: orderId, listing_id: listingId, created_at: this.db.raw(DB_NOW) });
+  }
+
+  /** Removes the attempt; false when it was not there (the sweep already released its reservation). */
+  async deleteAttempt(orderId: string, trx: Knex = this.db): Promise<boolean> {
+    return (await trx('reservation_attempts').where({ order_id: orderId }).delete()) === 1;
+  }
+
+  async staleAttempts(olderThanSeconds: number, limit: number): Promise<string[]> {
+    const rows = (await this.db('reservation_attempts')
+      .whereRaw(`created_at < ${DB_NOW} - INTERVAL ? SECOND`, [olderThanSeconds])
+      .orderBy('created_at')
+      .limit(limit)
+      .select('order_id')) as { order_id: string }[];
+    return rows.map((r) => r.order_id);
+  }
+
+  /**
+   * Locks a stale attempt for the caller's transaction, or returns undefined when it is gone or locked.
+   * While it is locked, the create request it belongs to cannot commit its order (it deletes this row).
+   */
+  async lockStaleAttempt(orderId: string, olderThanSeconds: number, trx: Knex.Transaction): Promise<{ listingId: string } | undefined> {
+    const row = (await trx('reservation_attempts')
+      .where({ order_id: orderId })
+      .whereRaw(`created_at < ${DB_NOW} - INTERVAL ? SECOND`, [olderThanSeconds])
+      .first('listing_id')
+      .forUpdate()
+      .skipLocked()) as { listing_id: string } | undefined;
+    return row && { listingId: row.listing_id };
+  }
+}

@@ -1,0 +1,62 @@
+import { randomUUID } from 'node:crypto';
+import { type Actor, AppError, type contracts, domainEvents, isDuplicateKey } from '@market/common';
+import { type OrderRecord, publicOrder } from '../data-access/order-repository';
+import type { OrdersDeps } from './deps';
+import { requestBudgetMs, undoReservation } from './listing-sync';
+import { orderErrors } from './order-errors';
+
+type Order = contracts.Order;
+
+/**
+ * Checkout, step one: hold the listing for ORDER_TTL_SECONDS.
+ *
+ * The reservation is listings-service's single conditional UPDATE (available → reserved for this order
+ * id), so of any number of buyers exactly one wins; its refusals (404, 403 own listing, 409 sold or
+ * reserved) go back to the buyer unchanged. The order is recorded only after that, with the price the
+ * listing had when it was reserved. A reservation whose order is not recorded is undone at once, and a
+ * `reservation_attempts` row written before it lets the sweep undo it should this process die first.
+ */
+export async function createOrder(deps: OrdersDeps, buyer: Actor, listingId: string): Promise<Order> {
+  const orderId = randomUUID();
+  await deps.orders.recordAttempt(orderId, listingId);
+
+  let listing: contracts.Listing;
+  try {
+    listing = await deps.listings.reserve(buyer, listingId, orderId);
+  } catch (err) {
+    if (err instanceof AppError && err.status < 500) {
+      // A refusal: nothing was reserved, so there is nothing to undo; the attempt row is just clutter.
+      await deps.orders.deleteAttempt(orderId).catch(() => undefined);
+    } else {
+      // A timeout or a lost connection: the reservation may have happened without us hearing of it.
+      await undoReservation(deps, listingId, orderId, requestBudgetMs(deps));
+    }
+    throw err;
+  }
+
+  let order: OrderRecord;
+  try {
+    order = await deps.db.transaction(async (trx) => {
+      // Deleting the attempt in this transaction is what makes the reservation "owned" by the order.
+      // It is gone only if the sweep judged this request dead and released the listing: give up then.
+      if (!(await deps.orders.deleteAttempt(orderId, trx))) throw orderErrors.checkoutInterrupted();
+      const created = await deps.orders.insertPending(
+        { id: orderId, buyerId: buyer.id, listingId, priceCents: listing.priceCents, currency: listing.currency },
+        deps.ttlSeconds,
+        trx,
+      );
+      await deps.outbox.publish(trx, 'order.created', { order: publicOrder(created) });
+      return created;
+    });
+  } catch (err) {
+    await undoReservation(deps, listingId, orderId, requestBudgetMs(deps));
+    // The one-pending-order-per-listing index: another order already holds this listing.
+    if (isDuplicateKey(err)) throw orderErrors.listingReserved();
+    throw err;
+  }
+
+  domainEvents.inc({ event: 'order_created' });
+  // After the commit, so that the expiry never looks for an order that does not exist (yet).
+  await deps.expiry.schedule(order.id);
+  return publicOrder(order);
+}

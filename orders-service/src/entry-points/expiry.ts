@@ -1,0 +1,203 @@
+import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
+import { z } from 'zod';
+import { type Broker, currentRequestId, declareDeadLetter, describeError, HEADER_REQUEST_ID, type Logger, runWithContext, settleDelivery, watchChannel } from '@market/common';
+import type { ExpiryScheduler, OrdersDeps } from '../domain/deps';
+import { expireOrder } from '../domain/expire-order';
+import { backgroundBudgetMs } from '../domain/listing-sync';
+
+/**
+ * The queue names are part of the deployment (the test stack deletes them by these names). The TTL is in
+ * the wait queue's name because RabbitMQ refuses to redeclare a queue with other arguments: changing
+ * ORDER_TTL_SECONDS makes a new queue, and the old one still delivers its messages on time.
+ */
+export function expiryQueues(prefix: string, ttlSeconds: number): { wait: string; expired: string } {
+  return { wait: `${prefix}.orders.expiry-wait.${ttlSeconds}s`, expired: `${prefix}.orders.expired` };
+}
+
+const messageSchema = z.object({ orderId: z.uuid() });
+
+const PREFETCH = 16;
+const RETRY_DELAY_MS = 1000;
+const CONFIRM_TIMEOUT_MS = 5000;
+/**
+ * A message may come out of the wait queue a little before expires_at (the broker's clock and ms
+ * rounding against the database's): wait for the rest rather than end a hold early. Much earlier means
+ * something is off; the sweep expires the order in time then, without holding a prefetch slot for minutes.
+ */
+const MAX_EARLY_WAIT_MS = 30_000;
+const MAX_WAIT_ROUNDS = 5;
+
+type Outcome = 'ack' | 'retry' | 'abandon';
+
+/**
+ * The hold's clock, in RabbitMQ. Each new order puts one persistent `{ orderId }` on a wait queue that
+ * nobody consumes, whose uniform `x-message-ttl` is the hold; when it runs out RabbitMQ dead-letters
+ * it (default exchange, routing key = the expired queue) to the queue consumed here. Uniform TTL per
+ * queue, because RabbitMQ only expires messages at the head of a queue: per-message TTLs could leave a
+ * short one stuck behind a long one. The messages wait in durable queues while this service is down.
+ */
+export class OrderExpiry implements ExpiryScheduler {
+  private publisher: ConfirmChannel | undefined;
+  private consumer: { channel: Channel; tag: string } | undefined;
+  private stopping = false;
+  private readonly inFlight = new Set<Promise<void>>();
+  private readonly waits = new Set<{ timer: NodeJS.Timeout; resolve: (completed: boolean) => void }>();
+  private readonly queues: { wait: string; expired: string };
+  private readonly logger: Logger;
+
+  constructor(
+    private readonly broker: Broker,
+    private readonly deps: OrdersDeps,
+    private readonly options: { prefix: string; ttlSeconds: number },
+  ) {
+    this.queues = expiryQueues(options.prefix, options.ttlSeconds);
+    this.logger = deps.logger;
+    broker.onDisconnect(() => {
+      this.publisher = undefined;
+      this.consumer = undefined;
+    });
+  }
+
+  async start(): Promise<void> {
+    await this.broker.onConnect(async (connection) => {
+      if (this.stopping) return;
+      const publisher = await connection.createConfirmChannel();
+      watchChannel(publisher, this.broker, 'order expiry publisher');
+      const dlx = await declareDeadLetter(publisher, this.options.prefix);
+      // Declared before the wait queue: a message dead-lettered to a queue that does not exist is lost.
+      // Its own dead-letter exchange keeps messages it cannot read, like every other queue here.
+      await publisher.assertQueue(this.queues.expired, { durable: true, arguments: { 'x-dead-letter-exchange': dlx } });
+      await publisher.assertQueue(this.queues.wait, {
+        durable: true,
+        arguments: {
+          'x-message-ttl': this.options.ttlSeconds * 1000,
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': this.queues.expired,
+        },
+      });
+      const channel = await connection.createChannel();
+      watchChannel(channel, this.broker, 'order expiry consumer');
+      await channel.prefetch(PREFETCH);
+      const { consumerTag } = await channel.consume(this.queues.expired, (msg) => msg && this.track(this.handle(channel, msg)));
+      this.publisher = publisher;
+      this.consumer = { channel, tag: consumerTag };
+    });
+  }
+
+  /** Starts the hold's clock for a committed order. Never throws: the sweep expires the order if this fails. */
+  async schedule(orderId: string): Promise<void> {
+    const channel = this.publisher;
+    if (!channel) {
+      this.logger.error('expiry message not published: the broker is not connected; the sweep will expire the order', { orderId });
+      return;
+    }
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        timer = setTimeout(() => reject(new Error(`no publisher confirm within ${CONFIRM_TIMEOUT_MS} ms`)), CONFIRM_TIMEOUT_MS);
+        const requestId = currentRequestId();
+        channel.sendToQueue(
+          this.queues.wait,
+          Buffer.from(JSON.stringify({ orderId })),
+          { persistent: true, contentType: 'application/json', messageId: orderId, ...(requestId ? { headers: { [HEADER_REQUEST_ID]: requestId } } : {}) },
+          (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
+        );
+      });
+    } catch (err) {
+      this.logger.error('expiry message not confirmed by the broker; the sweep will expire the order', { orderId, err: describeError(err).message });
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  /** Stops consuming, lets expiries in progress finish; messages still waiting go back to the queue. */
+  async stop(): Promise<void> {
+    this.stopping = true;
+    const consumer = this.consumer;
+    if (consumer) await consumer.channel.cancel(consumer.tag).catch(() => undefined);
+    for (const wait of this.waits) {
+      clearTimeout(wait.timer);
+      wait.resolve(false);
+    }
+    this.waits.clear();
+    await Promise.allSettled([...this.inFlight]);
+    const publisher = this.publisher;
+    this.consumer = undefined;
+    this.publisher = undefined;
+    // Closing the channel returns every unacknowledged message to the queue for the next consumer.
+    await consumer?.channel.close().catch(() => undefined);
+    await publisher?.close().catch(() => undefined);
+  }
+
+  private track(work: Promise<void>): void {
+    this.inFlight.add(work);
+    void work.finally(() => this.inFlight.delete(work));
+  }
+
+  private async handle(channel: Channel, msg: ConsumeMessage): Promise<void> {
+    const parsed = parseMessage(msg);
+    if (!parsed) {
+      this.logger.error('unreadable expiry message rejected to the dead-letter queue', { messageId: msg.properties.messageId });
+      settleDelivery(channel, msg, 'dead-letter');
+      return;
+    }
+    const headers = msg.properties.headers ?? {};
+    const requestId = typeof headers[HEADER_REQUEST_ID] === 'string' ? headers[HEADER_REQUEST_ID] : `expiry:${parsed.orderId}`;
+    const outcome = await runWithContext({ requestId }, () => this.expireWhenDue(parsed.orderId));
+    if (outcome === 'ack') settleDelivery(channel, msg, 'ack');
+    // Like the event subscriber: a database or broker hiccup is retried after a pause, not dropped.
+    else if (outcome === 'retry') setTimeout(() => settleDelivery(channel, msg, 'requeue'), RETRY_DELAY_MS).unref();
+    // 'abandon' (shutting down): left unacknowledged; closing the channel requeues it.
+  }
+
+  private async expireWhenDue(orderId: string): Promise<Outcome> {
+    try {
+      for (let round = 0; round < MAX_WAIT_ROUNDS; round++) {
+        const outcome = await expireOrder(this.deps, orderId, backgroundBudgetMs(this.deps));
+        switch (outcome.kind) {
+          case 'expired':
+          case 'settled':
+            return 'ack';
+          case 'unknown':
+            this.logger.warn('expiry message for an unknown order acknowledged', { orderId });
+            return 'ack';
+          case 'not_due':
+            if (outcome.msLeft > MAX_EARLY_WAIT_MS) {
+              this.logger.warn('expiry message arrived long before the hold ends; the sweep will expire the order', { orderId, msLeft: outcome.msLeft });
+              return 'ack';
+            }
+            // A few ms more than needed: expires_at is compared with the database clock to the millisecond.
+            if (!(await this.wait(outcome.msLeft + 5))) return 'abandon';
+        }
+      }
+      return 'retry';
+    } catch (err) {
+      this.logger.warn('order expiry failed; will retry', { orderId, err: describeError(err).message });
+      return 'retry';
+    }
+  }
+
+  /** Resolves true after `ms`, or false at once when the service stops. */
+  private wait(ms: number): Promise<boolean> {
+    if (this.stopping) return Promise.resolve(false);
+    return new Promise((resolve) => {
+      const entry = {
+        timer: setTimeout(() => {
+          this.waits.delete(entry);
+          resolve(true);
+        }, ms),
+        resolve,
+      };
+      this.waits.add(entry);
+    });
+  }
+}
+
+function parseMessage(msg: ConsumeMessage): { orderId: string } | undefined {
+  try {
+    const parsed = messageSchema.safeParse(JSON.parse(msg.content.toString('utf8')));
+    return parsed.success ? parsed.data : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,132 @@
+import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import { client, eventually, type Session, sleep } from '../../test/support/http';
+import { startStack, type Stack } from '../../test/support/stack';
+
+const TTL_SECONDS = 2;
+
+let stack: Stack;
+let api: ReturnType<typeof client>;
+let seller: Session;
+let buyer: Session;
+let other: Session;
+// A window on the broker, as an operator would look: the expiry queues and every order event.
+let connection: ChannelModel;
+let channel: Channel;
+const orderEvents: { type: string; orderId: string }[] = [];
+
+beforeAll(async () => {
+  stack = await startStack({ services: ['listings', 'orders'], env: { ORDER_TTL_SECONDS: String(TTL_SECONDS) } });
+  api = client(stack);
+  [seller, buyer, other] = await Promise.all([api.signUp('Seller'), api.signUp('Buyer'), api.signUp('Other')]);
+  connection = await amqp.connect(stack.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
+  channel = await connection.createChannel();
+  const exchange = `${stack.env.BUS_PREFIX}.events`;
+  await channel.assertExchange(exchange, 'topic', { durable: true });
+  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
+  await channel.bindQueue(queue, exchange, 'order.*');
+  await channel.consume(queue, (msg) => {
+    if (!msg) return;
+    const event = JSON.parse(msg.content.toString()) as { type: string; payload: { order: { id: string } } };
+    orderEvents.push({ type: event.type, orderId: event.payload.order.id });
+  }, { noAck: true });
+});
+afterAll(async () => {
+  await connection?.close().catch(() => undefined);
+  await stack.stop();
+});
+
+const waitQueue = (): string => `${stack.env.BUS_PREFIX}.orders.expiry-wait.${TTL_SECONDS}s`;
+const expiredQueue = (): string => `${stack.env.BUS_PREFIX}.orders.expired`;
+const listingStatus = async (id: string): Promise<string> => (await api.get(`/listings/${id}`)).body.listing.status;
+const orderOf = async (id: string, session: Session = buyer) => (await api.get(`/orders/${id}`, session.accessToken)).body.order;
+const placeOrder = async (listingId: string, session: Session = buyer) => {
+  const res = await api.post('/orders', { listingId }, session.accessToken);
+  if (res.status !== 201) throw new Error(`order failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.order as { id: string; expiresAt: string; updatedAt: string };
+};
+const sleepUntil = (epochMs: number): Promise<void> => sleep(Math.max(0, epochMs - Date.now()));
+
+test('an unpaid order holds its listing until its TTL, not a moment less; then it expires and the listing is for sale again', async () => {
+  const listing = await api.createListing(seller.accessToken);
+  const placed = await placeOrder(listing.id);
+  const expiresAt = Date.parse(placed.expiresAt);
+  // The hold's clock is one message on the wait queue.
+  expect((await channel.checkQueue(waitQueue())).messageCount).toBe(1);
+
+  await sleepUntil(expiresAt - 300);
+  expect(await listingStatus(listing.id)).toBe('reserved');
+  expect((await orderOf(placed.id)).status).toBe('pending');
+  expect((await api.post('/orders', { listingId: listing.id }, other.accessToken)).body.code).toBe('listing_reserved');
+
+  let availableAt = 0;
+  const freed = await eventually(async () => {
+    const available = (await listingStatus(listing.id)) === 'available';
+    if (available) availableAt = Date.now();
+    return available;
+  }, expiresAt + 2000 - Date.now(), 20);
+  expect(freed).toBe(true);
+  expect(availableAt).toBeGreaterThanOrEqual(expiresAt);
+  expect(availableAt).toBeLessThanOrEqual(expiresAt + 2000);
+
+  const expired = await orderOf(placed.id);
+  expect(expired.status).toBe('expired');
+  // Both by the database clock: the order changed state at or after the end of its hold.
+  expect(Date.parse(expired.updatedAt)).toBeGreaterThanOrEqual(expiresAt);
+  expect(await eventually(async () => orderEvents.some((e) => e.orderId === placed.id && e.type === 'order.expired'))).toBe(true);
+  expect((await channel.checkQueue(waitQueue())).messageCount).toBe(0);
+
+  const second = await api.post('/orders', { listingId: listing.id }, other.accessToken);
+  expect(second.status).toBe(201);
+  expect(second.body.order.status).toBe('pending');
+});
+
+test('a cancel racing the expiry at the very moment the hold ends leaves exactly one outcome for each order', async () => {
+  // Cancels land a little before, at and a little after the end of each hold, to meet the expiry head on.
+  const offsetsMs = [-15, -5, 0, 5, 15];
+  const listings = await Promise.all(offsetsMs.map(() => api.createListing(seller.accessToken)));
+  const orders = await Promise.all(listings.map((l) => placeOrder(l.id)));
+  const cancels = await Promise.all(
+    orders.map(async (o, i) => {
+      await sleepUntil(Date.parse(o.expiresAt) + offsetsMs[i]!);
+      return api.del(`/orders/${o.id}`, buyer.accessToken);
+    }),
+  );
+
+  for (const [i, o] of orders.entries()) {
+    const cancel = cancels[i]!;
+    expect([200, 409]).toContain(cancel.status);
+    expect(await eventually(async () => (await orderOf(o.id)).status !== 'pending', 3000)).toBe(true);
+    const final = (await orderOf(o.id)).status;
+    // The buyer was told the truth: a 200 means it was cancelled, a 409 that the expiry won.
+    expect(final).toBe(cancel.status === 200 ? 'cancelled' : 'expired');
+    if (cancel.status === 409) expect(cancel.body.code).toBe('order_not_pending');
+    expect(await eventually(async () => (await listingStatus(listings[i]!.id)) === 'available', 3000)).toBe(true);
+  }
+  // Every order ended once: one order.cancelled or one order.expired, never both.
+  const settled = (id: string) => orderEvents.filter((e) => e.orderId === id && (e.type === 'order.cancelled' || e.type === 'order.expired'));
+  expect(await eventually(async () => orders.every((o) => settled(o.id).length >= 1))).toBe(true);
+  await sleep(300); // a second, wrong event would have arrived by now
+  for (const o of orders) {
+    expect(settled(o.id)).toHaveLength(1);
+    expect(settled(o.id)[0]!.type).toBe((await orderOf(o.id)).status === 'cancelled' ? 'order.cancelled' : 'order.expired');
+  }
+});
+
+test('an order whose hold ended while orders-service was down is expired as soon as it is back', async () => {
+  const listing = await api.createListing(seller.accessToken);
+  const placed = await placeOrder(listing.id);
+  await stack.stopService('orders');
+  try {
+    await sleepUntil(Date.parse(placed.expiresAt) + 500);
+    // Nobody ended the hold meanwhile; RabbitMQ has moved the order's message to the expired queue.
+    expect(await listingStatus(listing.id)).toBe('reserved');
+    expect((await channel.checkQueue(expiredQueue())).messageCount).toBe(1);
+  } finally {
+    await stack.startService('orders');
+  }
+  const restartedAt = Date.now();
+  expect(await eventually(async () => (await orderOf(placed.id)).status === 'expired', 2000, 20)).toBe(true);
+  expect(await eventually(async () => (await listingStatus(listing.id)) === 'available', 2000, 20)).toBe(true);
+  expect(Date.now() - restartedAt).toBeLessThan(2500);
+  expect(await eventually(async () => (await channel.checkQueue(expiredQueue())).messageCount === 0, 2000)).toBe(true);
+});

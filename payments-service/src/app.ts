@@ -1,0 +1,70 @@
+import { describeError, type Logger, type RunningService, startRpcService } from '@market/common';
+import type { PaymentsConfig } from './config';
+import { CouponRepository } from './data-access/coupon-repository';
+import { migrations } from './data-access/migrations';
+import { createOrdersClient } from './data-access/orders-client';
+import { PaymentRepository } from './data-access/payment-repository';
+import type { PaymentsDeps } from './domain/deps';
+import { reconcileStalePayments } from './domain/reconcile-payments';
+import { servePayments } from './entry-points/rpc';
+import { createPaymentProvider, type PaymentProvider } from './providers';
+
+export interface PaymentsOverrides {
+  /** Tests inject a sandbox they can inspect, or the Stripe provider pointed at a fake Stripe. */
+  provider?: PaymentProvider;
+  reconcile?: {
+    /** How often to look for payments left pending (default 30 s). */
+    everyMs?: number;
+    /**
+     * How long a payment must have been untouched before it counts as abandoned (default 5 min).
+     * Longer than a request can take — orders RPCs plus the Stripe SDK's timeouts and retries — so
+     * that the reconciler does not duplicate the work of a request still in progress.
+     */
+    staleAfterMs?: number;
+  };
+}
+
+const RECONCILE_EVERY_MS = 30_000;
+const STALE_AFTER_MS = 5 * 60_000;
+
+export function startPaymentsService(config: Readonly<PaymentsConfig>, logger?: Logger, overrides: PaymentsOverrides = {}): Promise<RunningService> {
+  return startRpcService({
+    name: 'payments-service',
+    database: 'payments',
+    config,
+    migrations,
+    ...(logger ? { logger } : {}),
+    wire: (parts) => {
+      const provider = overrides.provider ?? createPaymentProvider({ stripeSecretKey: config.STRIPE_SECRET_KEY });
+      if (config.NODE_ENV === 'production' && provider.name === 'sandbox') {
+        parts.logger.warn('STRIPE_SECRET_KEY is not set: payments use the built-in sandbox and no real money is charged');
+      }
+      const deps: PaymentsDeps = {
+        db: parts.db,
+        outbox: parts.outbox,
+        logger: parts.logger,
+        payments: new PaymentRepository(parts.db),
+        coupons: new CouponRepository(parts.db),
+        orders: createOrdersClient(parts.rpcClient),
+        provider,
+      };
+      servePayments(parts.rpc, deps);
+      scheduleReconciler(deps, overrides.reconcile ?? {}, parts.onStop);
+    },
+  });
+}
+
+function scheduleReconciler(deps: PaymentsDeps, opts: NonNullable<PaymentsOverrides['reconcile']>, onStop: (fn: () => Promise<void>) => void): void {
+  let running: Promise<unknown> | undefined;
+  const round = (): void => {
+    running ??= reconcileStalePayments(deps, opts.staleAfterMs ?? STALE_AFTER_MS)
+      .catch((err: unknown) => deps.logger.warn('payment reconciliation failed; will retry', { err: describeError(err).message }))
+      .finally(() => (running = undefined));
+  };
+  const timer = setInterval(round, opts.everyMs ?? RECONCILE_EVERY_MS);
+  timer.unref();
+  onStop(async () => {
+    clearInterval(timer);
+    await running;
+  });
+}

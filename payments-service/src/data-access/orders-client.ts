@@ -1,0 +1,20 @@
+import { type Actor, AppError, contracts, type RpcClient } from '@market/common';
+
+/** orders-service owns the orders; payments asks it over RPC, always as the order's buyer. */
+export interface OrdersClient {
+  get(id: string, buyer: Actor): Promise<contracts.Order>;
+  /** pending → complete, refused with 409 order_not_pending once the order is not pending or past expiresAt. */
+  complete(id: string, buyer: Actor): Promise<contracts.Order>;
+}
+
+export function createOrdersClient(rpc: RpcClient): OrdersClient {
+  const orderOf = (reply: unknown): contracts.Order => {
+    const parsed = contracts.orderReply.safeParse(reply);
+    if (!parsed.success) throw new AppError(502, 'upstream_invalid_reply', 'The orders service gave an answer we could not read.');
+    return parsed.data.order;
+  };
+  return {
+    get: async (id, buyer) => orderOf(await rpc.call('orders.get', { id }, { actor: buyer })),
+    complete: async (id, buyer) => orderOf(await rpc.call('orders.complete', { id }, { actor: buyer })),
+  };
+}

@@ -1,0 +1,193 @@
+import { type contracts, iso, type Knex } from '@market/common';
+
+export type PaymentStatus = 'pending' | contracts.Payment['status'];
+export type ProviderName = contracts.Payment['provider'];
+
+interface PaymentRow {
+  id: string;
+  order_id: string;
+  buyer_id: string;
+  amount_cents: number;
+  currency: string;
+  status: PaymentStatus;
+  provider: ProviderName;
+  provider_ref: string | null;
+  payment_method: string | null;
+  coupon_code: string | null;
+  idempotency_key: string | null;
+  decline_code: string | null;
+  decline_message: string | null;
+  created_at: Date;
+  updated_at: Date;
+}
+
+export interface PaymentRecord {
+  id: string;
+  orderId: string;
+  buyerId: string;
+  amountCents: number;
+  currency: string;
+  status: PaymentStatus;
+  provider: ProviderName;
+  providerRef: string | null;
+  paymentMethod: string | null;
+  couponCode: string | null;
+  idempotencyKey: string | null;
+  declineCode: string | null;
+  declineMessage: string | null;
+  createdAt: string;
+  updatedAt: Date;
+}
+
+const toRecord = (row: PaymentRow): PaymentRecord => ({
+  id: row.id,
+  orderId: row.order_id,
+  buyerId: row.buyer_id,
+  amountCents: row.amount_cents,
+  currency: row.currency,
+  status: row.status,
+  provider: row.provider,
+  providerRef: row.provider_ref,
+  paymentMethod: row.payment_method,
+  couponCode: row.coupon_code,
+  idempotencyKey: row.idempotency_key,
+  declineCode: row.decline_code,
+  declineMessage: row.decline_message,
+  createdAt: iso(row.created_at),
+  updatedAt: new Date(row.updated_at),
+});
+
+/** The contract's shape. Only settled payments have one: `pending` never reaches a client. */
+export function publicPayment(p: PaymentRecord): contracts.Payment {
+  if (p.status === 'pending') throw new Error(`payment ${p.id} is still pending and has no public shape`);
+  return {
+    id: p.id,
+    orderId: p.orderId,
+    amountCents: p.amountCents,
+    currency: p.currency,
+    status: p.status,
+    provider: p.provider,
+    providerRef: p.providerRef,
+    ...(p.couponCode ? { couponCode: p.couponCode } : {}),
+    createdAt: p.createdAt,
+  };
+}
+
+export type NewPayment = Pick<PaymentRecord, 'id' | 'orderId' | 'buyerId' | 'amountCents' | 'currency' | 'provider' | 'paymentMethod' | 'couponCode' | 'idempotencyKey'>;
+
+export interface Decline {
+  declineCode: string;
+  declineMessage: string;
+}
+
+export interface FailOutcome {
+  decline?: Decline;
+  /**
+   * Releases the Idempotency-Key too: the attempt ended without an answer worth replaying (the
+   * provider did not respond), so a retry under the same key must run again.
+   */
+  forgetKey?: boolean;
+}
+
+/**
+ * Every status change is conditional on the payment still being `pending`, so when a request and the
+ * reconciler settle the same payment side by side, exactly one of them records the outcome (and
+ * gives back the coupon or publishes the event).
+ */
+export class PaymentRepository {
+  constructor(private readonly db: Knex) {}
+
+  /** The claim: fails with ER_DUP_ENTRY when the order already has an active payment or the key was used. */
+  async insertPending(p: NewPayment, trx: Knex): Promise<PaymentRecord> {
+    const now = new Date();
+    await trx('payments').insert({
+      id: p.id,
+      order_id: p.orderId,
+      buyer_id: p.buyerId,
+      amount_cents: p.amountCents,
+      currency: p.currency,
+      status: 'pending',
+      provider: p.provider,
+      provider_ref: null,
+      payment_method: p.paymentMethod,
+      coupon_code: p.couponCode,
+      idempotency_key: p.idempotencyKey,
+      active_order_id: p.orderId,
+      created_at: now,
+      updated_at: now,
+    });
+    return { ...p, status: 'pending', providerRef: null, declineCode: null, declineMessage: null, createdAt: now.toISOString(), updatedAt: now };
+  }
+
+  async findById(id: string, trx: Knex = this.db): Promise<PaymentRecord | undefined> {
+    const row = (await trx('payments').where({ id }).first()) as PaymentRow | undefined;
+    return row && toRecord(row);
+  }
+
+  async findByIdempotencyKey(buyerId: string, key: string): Promise<PaymentRecord | undefined> {
+    const row = (await this.db('payments').where({ buyer_id: buyerId, idempotency_key: key }).first()) as PaymentRow | undefined;
+    return row && toRecord(row);
+  }
+
+  /** The payment holding the order's claim (pending or succeeded), if any. */
+  async findActiveForOrder(orderId: string): Promise<PaymentRecord | undefined> {
+    const row = (await this.db('payments').where({ active_order_id: orderId }).first()) as PaymentRow | undefined;
+    return row && toRecord(row);
+  }
+
+  async listSettledOfBuyer(buyerId: string, orderId: string | undefined): Promise<PaymentRecord[]> {
+    const query = this.db('payments').where({ buyer_id: buyerId }).whereNot({ status: 'pending' });
+    if (orderId) query.where({ order_id: orderId });
+    return ((await query.orderBy([{ column: 'created_at', order: 'desc' }, 'id']).limit(1000)) as PaymentRow[]).map(toRecord);
+  }
+
+  /** Pending payments nobody has touched since `before`: their request died or gave up. */
+  async findStalePending(before: Date, limit: number): Promise<PaymentRecord[]> {
+    const rows = (await this.db('payments').where({ status: 'pending' }).where('updated_at', '<', before).orderBy('updated_at').limit(limit)) as PaymentRow[];
+    return rows.map(toRecord);
+  }
+
+  /**
+   * Takes a stale payment over: succeeds for one caller only (compare-and-set on updated_at), and
+   * pushes its staleness forward so nobody else picks it up while it is being settled.
+   */
+  async lease(p: PaymentRecord): Promise<boolean> {
+    const affected = await this.db('payments').where({ id: p.id, status: 'pending', updated_at: p.updatedAt }).update({ updated_at: new Date() });
+    return affected === 1;
+  }
+
+  async recordAuthorization(id: string, providerRef: string): Promise<void> {
+    await this.db('payments').where({ id, status: 'pending' }).update({ provider_ref: providerRef, updated_at: new Date() });
+  }
+
+  /** Refreshes a pending payment's lease while a slow step (the order, the provider) is under way. */
+  async touch(id: string): Promise<void> {
+    await this.db('payments').where({ id, status: 'pending' }).update({ updated_at: new Date() });
+  }
+
+  /** pending → succeeded; the claim stays, so the order can never be paid again. */
+  async markSucceeded(id: string, trx: Knex): Promise<boolean> {
+    return (await trx('payments').where({ id, status: 'pending' }).update({ status: 'succeeded', updated_at: new Date() })) === 1;
+  }
+
+  /** pending → failed, releasing the claim so the order can be paid again. */
+  async markFailed(id: string, outcome: FailOutcome, trx: Knex): Promise<boolean> {
+    const affected = await trx('payments')
+      .where({ id, status: 'pending' })
+      .update({
+        status: 'failed',
+        active_order_id: null,
+        decline_code: outcome.decline?.declineCode ?? null,
+        decline_message: outcome.decline?.declineMessage.slice(0, 500) ?? null,
+        ...(outcome.forgetKey ? { idempotency_key: null } : {}),
+        updated_at: new Date(),
+      });
+    return affected === 1;
+  }
+
+  /** pending → refunded: money was taken for an order that could not be completed and was returned. */
+  async markRefunded(id: string, trx: Knex): Promise<boolean> {
+    const affected = await trx('payments').where({ id, status: 'pending' }).update({ status: 'refunded', active_order_id: null, updated_at: new Date() });
+    return affected === 1;
+  }
+}

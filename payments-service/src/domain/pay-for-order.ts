@@ -1,0 +1,99 @@
+import { randomUUID } from 'node:crypto';
+import type { z } from 'zod';
+import { type Actor, type contracts, isDuplicateKey } from '@market/common';
+import { type NewPayment, type PaymentRecord, publicPayment } from '../data-access/payment-repository';
+import { amountAfterCoupon, redeemableCoupon } from './coupon-rules';
+import type { PaymentsDeps } from './deps';
+import { couponErrors, paymentErrors } from './payment-errors';
+import { buyerOf, type Settled, settlePayment } from './settle-payment';
+
+type PaymentInput = z.infer<typeof contracts.createPaymentBody>;
+
+/**
+ * The buyer pays a pending order. The amount is the order's price less any coupon, worked out here:
+ * a client never says what it pays. The order is claimed (a pending payment row) before any money
+ * moves, so double clicks and parallel tabs end in one charge; then settlePayment authorizes the
+ * card, completes the order and captures, or lets the money go.
+ */
+export async function payForOrder(deps: PaymentsDeps, buyer: Actor, input: PaymentInput, idempotencyKey?: string): Promise<Settled> {
+  if (idempotencyKey) {
+    const earlier = await deps.payments.findByIdempotencyKey(buyer.id, idempotencyKey);
+    if (earlier) return replay(deps, earlier, input.orderId);
+  }
+
+  const order = await deps.orders.get(input.orderId, buyer);
+  if (order.buyerId !== buyer.id) throw paymentErrors.orderNotFound();
+  assertPayable(order);
+
+  const coupon = input.couponCode ? redeemableCoupon(await deps.coupons.findByCode(input.couponCode), new Date()) : undefined;
+  const amountCents = amountAfterCoupon(order.priceCents, coupon?.percentOff);
+  if (amountCents > 0 && !input.paymentMethod) throw paymentErrors.paymentMethodRequired();
+
+  const payment = await claimOrder(deps, {
+    id: randomUUID(),
+    orderId: order.id,
+    buyerId: buyer.id,
+    amountCents,
+    currency: order.currency,
+    provider: deps.provider.name,
+    paymentMethod: amountCents > 0 ? (input.paymentMethod ?? null) : null,
+    couponCode: coupon?.code ?? null,
+    idempotencyKey: idempotencyKey ?? null,
+  });
+  if (!payment) return answerLostClaim(deps, buyer, order.id, idempotencyKey);
+  return settlePayment(deps, payment);
+}
+
+/** Only a pending order within its time can be paid; checking here spares the card a needless hold. */
+function assertPayable(order: contracts.Order): void {
+  if (order.status !== 'pending') throw paymentErrors.orderNotPending(order.status);
+  if (Date.parse(order.expiresAt) <= Date.now()) throw paymentErrors.orderNotPending('pending');
+}
+
+/**
+ * Redeems the coupon and inserts the pending payment in one transaction: the payment holds the
+ * redemption, and a claim that loses (duplicate order or key) takes no redemption with it.
+ * Returns undefined when the order or the Idempotency-Key is already claimed.
+ */
+async function claimOrder(deps: PaymentsDeps, payment: NewPayment): Promise<PaymentRecord | undefined> {
+  try {
+    return await deps.db.transaction(async (trx) => {
+      const { couponCode } = payment;
+      if (couponCode && !(await deps.coupons.redeem(couponCode, new Date(), trx))) {
+        redeemableCoupon(await deps.coupons.findByCode(couponCode, trx), new Date());
+        // It looked redeemable a moment ago and still does: someone took the last redemption and gave it back.
+        throw couponErrors.exhausted();
+      }
+      return await deps.payments.insertPending(payment, trx);
+    });
+  } catch (err) {
+    if (isDuplicateKey(err)) return undefined;
+    throw err;
+  }
+}
+
+async function answerLostClaim(deps: PaymentsDeps, buyer: Actor, orderId: string, idempotencyKey: string | undefined): Promise<Settled> {
+  if (idempotencyKey) {
+    const earlier = await deps.payments.findByIdempotencyKey(buyer.id, idempotencyKey);
+    if (earlier) return replay(deps, earlier, orderId);
+  }
+  const holder = await deps.payments.findActiveForOrder(orderId);
+  if (holder?.status === 'succeeded') throw paymentErrors.orderNotPending('complete');
+  throw paymentErrors.paymentInProgress();
+}
+
+/** A repeat under the same Idempotency-Key: the first answer again, never a second charge. */
+async function replay(deps: PaymentsDeps, earlier: PaymentRecord, orderId: string): Promise<Settled> {
+  if (earlier.orderId !== orderId) throw paymentErrors.idempotencyKeyReused();
+  switch (earlier.status) {
+    case 'pending':
+      throw paymentErrors.paymentInProgress();
+    case 'succeeded':
+      return { payment: publicPayment(earlier), order: await deps.orders.get(earlier.orderId, buyerOf(earlier)) };
+    case 'failed':
+      if (earlier.declineCode) throw paymentErrors.cardDeclined(earlier.declineMessage ?? '');
+      throw paymentErrors.orderNotPending((await deps.orders.get(earlier.orderId, buyerOf(earlier))).status);
+    case 'refunded':
+      throw paymentErrors.orderNotPending((await deps.orders.get(earlier.orderId, buyerOf(earlier))).status);
+  }
+}

@@ -1,0 +1,32 @@
+import { describeError, toAppError } from '@market/common';
+import type { PaymentsDeps } from './deps';
+import { settlePayment } from './settle-payment';
+
+/** Payments settled per round; the rest wait for the next one. */
+const BATCH = 20;
+
+/**
+ * Finishes payments left pending by a request that died or could not learn the order's outcome
+ * (orders-service or the provider did not answer). Each is resumed with the same steps and the same
+ * provider idempotency keys, so it ends as the request would have: complete with one capture, or
+ * no money kept. `staleAfterMs` keeps it away from payments whose request is still working.
+ */
+export async function reconcileStalePayments(deps: PaymentsDeps, staleAfterMs: number): Promise<number> {
+  const stale = await deps.payments.findStalePending(new Date(Date.now() - staleAfterMs), BATCH);
+  let resumed = 0;
+  for (const payment of stale) {
+    // Another replica may be reconciling too: only the one that wins the lease goes on.
+    if (!(await deps.payments.lease(payment))) continue;
+    resumed++;
+    try {
+      await settlePayment(deps, payment);
+      deps.logger.info('stale payment settled: order complete, money captured', { paymentId: payment.id });
+    } catch (err) {
+      const problem = toAppError(err);
+      // A 4xx is a final answer (declined, order not completable); a 5xx leaves it for the next round.
+      if (problem.status < 500) deps.logger.info('stale payment settled without keeping money', { paymentId: payment.id, code: problem.code });
+      else deps.logger.warn('stale payment not settled yet; will retry', { paymentId: payment.id, err: describeError(err).message });
+    }
+  }
+  return resumed;
+}
