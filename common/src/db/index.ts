@@ -61,7 +61,13 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Knex> {
   const db = knex({
     client: 'mysql2',
     connection: connectionFor(opts.mysqlUrl, opts.database),
-    pool: { min: 0, max: opts.poolMax ?? 10 },
+    pool: {
+      min: 0,
+      max: opts.poolMax ?? 10,
+      // A statement waiting on a lock fails in seconds instead of holding a request (or a migration) for hours.
+      afterCreate: (conn: { query(sql: string, cb: (err: Error | null) => void): void }, done: (err: Error | null, conn: unknown) => void) =>
+        conn.query('SET SESSION lock_wait_timeout = 30, innodb_lock_wait_timeout = 10', (err) => done(err, conn)),
+    },
     acquireConnectionTimeout: 2000,
   });
   const [, applied] = (await db.migrate.latest({ migrationSource: new ListedMigrations(opts.migrations) })) as [number, string[]];

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { isDuplicateKey, type Knex } from '../db';
 import { describeError } from '../errors';
 import { runWithContext, type Logger } from '../logger';
-import { type Broker, declareDeadLetter, watchChannel } from '../rpc/broker';
+import { type Broker, declareDeadLetter, settleDelivery, watchChannel } from '../rpc/broker';
 import { eventSchemas, type EventType } from '../contracts/events';
 import { declareEventsExchange, type EventEnvelope } from './outbox';
 
@@ -54,9 +54,8 @@ export class EventSubscriber {
           if (!msg) return;
           void this.handle(sub, msg).then(
             (outcome) => {
-              if (outcome === 'ack') channel.ack(msg);
-              else if (outcome === 'reject') channel.nack(msg, false, false);
-              else setTimeout(() => channel.nack(msg, false, true), RETRY_DELAY_MS).unref();
+              if (outcome === 'retry') setTimeout(() => settleDelivery(channel, msg, 'requeue'), RETRY_DELAY_MS).unref();
+              else settleDelivery(channel, msg, outcome);
             },
             () => undefined,
           );
@@ -69,12 +68,12 @@ export class EventSubscriber {
     this.stopping = true;
   }
 
-  private async handle(sub: SubscriptionOptions, msg: ConsumeMessage): Promise<'ack' | 'reject' | 'retry'> {
+  private async handle(sub: SubscriptionOptions, msg: ConsumeMessage): Promise<'ack' | 'dead-letter' | 'retry'> {
     const { logger } = this.options;
     const event = parseEvent(msg);
     if (!event) {
       logger.error('unreadable event rejected to the dead-letter queue', { routingKey: msg.fields.routingKey });
-      return 'reject';
+      return 'dead-letter';
     }
     return runWithContext({ requestId: `event:${event.id}` }, async () => {
       try {

@@ -1,4 +1,4 @@
-import amqp, { type Channel, type ChannelModel } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger';
 
 /** Declares topology and consumers on a fresh connection; runs again after every reconnect. */
@@ -142,4 +142,18 @@ export async function declareDeadLetter(channel: Channel, prefix: string): Promi
   await channel.assertQueue(exchange, { durable: true, arguments: { 'x-max-length': 10_000, 'x-queue-type': 'classic' } });
   await channel.bindQueue(exchange, exchange, '');
   return exchange;
+}
+
+/**
+ * Acknowledges, dead-letters or requeues a delivery. If its channel has closed meanwhile (a broker
+ * restart, a shutdown), the broker has already put the message back, so there is nothing left to do —
+ * and amqplib's throw must not escape into a timer or a promise nobody awaits.
+ */
+export function settleDelivery(channel: Channel, msg: ConsumeMessage, outcome: 'ack' | 'dead-letter' | 'requeue'): void {
+  try {
+    if (outcome === 'ack') channel.ack(msg);
+    else channel.nack(msg, false, outcome === 'requeue');
+  } catch {
+    // channel closed: the delivery is already back in its queue
+  }
 }

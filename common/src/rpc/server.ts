@@ -3,7 +3,7 @@ import type { Actor } from '../auth';
 import { AppError, describeError, toAppError } from '../errors';
 import { runWithContext, type Logger } from '../logger';
 import { rpcHandled } from '../metrics';
-import { type Broker, declareDeadLetter, watchChannel } from './broker';
+import { type Broker, declareDeadLetter, settleDelivery, watchChannel } from './broker';
 import { HEADER_DEADLINE, HEADER_REQUEST_ID, HEADER_TRACEPARENT, type ReplyEnvelope, requestEnvelopeSchema, rpcQueue } from './envelope';
 
 export interface RpcContext {
@@ -102,7 +102,7 @@ export class RpcServer {
         // The caller has already answered its client with a timeout; doing the work now would surprise them.
         logger.warn('rpc request skipped: caller gave up', { method });
         rpcHandled.inc({ method, outcome: 'expired' });
-        channel.ack(msg);
+        settleDelivery(channel, msg, 'ack');
         return;
       }
       const handler = this.handlers.get(method);
@@ -114,7 +114,7 @@ export class RpcServer {
         logger.error('invalid rpc request rejected to the dead-letter queue', { method, code: problem.code });
         this.reply(channel, msg, { ok: false, error: problem.toJSON() });
         rpcHandled.inc({ method, outcome: problem.code });
-        channel.nack(msg, false, false);
+        settleDelivery(channel, msg, 'dead-letter');
         return;
       }
       let reply: ReplyEnvelope;
@@ -131,15 +131,18 @@ export class RpcServer {
       const outcome = reply.ok ? 'ok' : reply.error.code;
       rpcHandled.inc({ method, outcome });
       logger.http('rpc handled', { method, outcome, ms: Date.now() - started });
-      if (invalidPayload) channel.nack(msg, false, false);
-      else channel.ack(msg);
+      settleDelivery(channel, msg, invalidPayload ? 'dead-letter' : 'ack');
     });
   }
 
   private reply(channel: Channel, msg: ConsumeMessage, reply: ReplyEnvelope): void {
     const { replyTo, correlationId } = msg.properties;
     if (!replyTo) return;
-    channel.sendToQueue(replyTo as string, Buffer.from(JSON.stringify(reply)), { correlationId, contentType: 'application/json' });
+    try {
+      channel.sendToQueue(replyTo as string, Buffer.from(JSON.stringify(reply)), { correlationId, contentType: 'application/json' });
+    } catch {
+      // The channel closed under us: the caller's reply queue went with the connection, so it times out or sees a 503.
+    }
   }
 }
 
