@@ -77,7 +77,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
     res.type(contentType).send(body);
   });
 
-  const routes = allRoutes({ rpc, cache, users });
+  const routes = allRoutes({ rpc, cache, users, paymentTimeoutMs: config.RPC_TIMEOUT_MS * 3 });
   // Documentation is read by browsers fetching several files at once: not rate limited.
   app.use(docsRouter(buildOpenApiDocument(routes)));
 

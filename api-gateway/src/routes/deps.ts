@@ -6,6 +6,8 @@ export interface RouteDeps {
   rpc: RpcClient;
   cache: ReadCache;
   users: UsersClient;
+  /** Paying spans a provider round trip and an orders call of its own, so it may take longer than one hop. */
+  paymentTimeoutMs: number;
 }
 
 export const cacheHeader = (hit: boolean): Record<string, string> => ({ 'X-Cache': hit ? 'HIT' : 'MISS' });

@@ -5,7 +5,7 @@ import { type AnyRoute, defineRoute } from './route';
 
 const idempotencyHeaders = z.object({ 'idempotency-key': contracts.idempotencyKey.optional() });
 
-export function paymentRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
+export function paymentRoutes({ rpc, cache, paymentTimeoutMs }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
       method: 'post', path: '/payments', tag: 'payments', access: 'signed-in', summary: 'Pay for a pending order (its buyer only)',
@@ -15,7 +15,7 @@ export function paymentRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       problems: [402, 404, 409],
       handle: async ({ actor, body, req }) => {
         const { 'idempotency-key': idempotencyKey } = validate(idempotencyHeaders, { 'idempotency-key': req.get('idempotency-key') }, 'headers');
-        const reply = await rpc.call<{ order: contracts.Order }>('payments.create', { payment: body, ...(idempotencyKey ? { idempotencyKey } : {}) }, { actor });
+        const reply = await rpc.call<{ order: contracts.Order }>('payments.create', { payment: body, ...(idempotencyKey ? { idempotencyKey } : {}) }, { actor, timeoutMs: paymentTimeoutMs });
         await cache.invalidate(`listing:${reply.order.listingId}`, 'listings');
         return { status: 201, json: reply };
       },
