@@ -1,0 +1,87 @@
+import { execFileSync, spawnSync } from 'node:child_process';
+import net from 'node:net';
+
+/**
+ * Stopping and starting the local servers for the failure drills. Every drill that stops one starts
+ * it again in a `finally`, and `ensureAllRunning` (in afterAll) is the last line of defence.
+ */
+export function stopRabbit(): void {
+  execFileSync('rabbitmqctl', ['-q', 'stop_app'], { stdio: 'ignore' });
+}
+
+export function startRabbit(): void {
+  execFileSync('rabbitmqctl', ['-q', 'start_app'], { stdio: 'ignore' });
+  execFileSync('rabbitmqctl', ['-q', 'await_startup'], { stdio: 'ignore' });
+}
+
+export function stopRedis(): void {
+  spawnSync('redis-cli', ['-p', '6379', 'shutdown', 'nosave'], { stdio: 'ignore' });
+}
+
+export function startRedis(): void {
+  spawnSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log'], { stdio: 'ignore' });
+}
+
+export function redisRunning(): boolean {
+  return spawnSync('redis-cli', ['-p', '6379', 'ping'], { encoding: 'utf8' }).stdout.trim() === 'PONG';
+}
+
+export function rabbitRunning(): boolean {
+  return spawnSync('rabbitmq-diagnostics', ['-q', 'check_running'], { stdio: 'ignore' }).status === 0;
+}
+
+export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
+  const until = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > until) throw new Error('server did not come back in time');
+    await new Promise((r) => setTimeout(r, 200));
+  }
+}
+
+export async function ensureAllRunning(): Promise<void> {
+  if (!rabbitRunning()) startRabbit();
+  if (!redisRunning()) {
+    startRedis();
+    await waitFor(redisRunning);
+  }
+}
+
+/**
+ * A TCP proxy in front of a server: `cut()` drops every connection and refuses new ones, as an
+ * unreachable host would; `restore()` lets traffic through again. Used for "MySQL unreachable".
+ */
+export async function startProxy(target: { host: string; port: number }): Promise<{ port: number; cut(): void; restore(): void; close(): Promise<void> }> {
+  let open = true;
+  const sockets = new Set<net.Socket>();
+  const server = net.createServer((client) => {
+    if (!open) return client.destroy();
+    const upstream = net.connect(target);
+    sockets.add(client).add(upstream);
+    const forget = (): void => {
+      sockets.delete(client);
+      sockets.delete(upstream);
+      client.destroy();
+      upstream.destroy();
+    };
+    client.pipe(upstream).pipe(client);
+    client.on('error', forget).on('close', forget);
+    upstream.on('error', forget).on('close', forget);
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as net.AddressInfo;
+  return {
+    port,
+    cut() {
+      open = false;
+      for (const s of sockets) s.destroy();
+    },
+    restore() {
+      open = true;
+    },
+    close: () =>
+      new Promise<void>((resolve) => {
+        for (const s of sockets) s.destroy();
+        server.close(() => resolve());
+      }),
+  };
+}
