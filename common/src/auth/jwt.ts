@@ -57,3 +57,9 @@ export function bearerToken(header: string | undefined): string | undefined {
   if (!match?.[1]) throw new AppError(401, 'invalid_token', 'The Authorization header must be "Bearer <access token>".');
   return match[1];
 }
+
+/** For RPC handlers: the verified caller, or a 401 when the request came without one. */
+export function requireActor(actor: Actor | null): Actor {
+  if (!actor) throw new AppError(401, 'unauthorized', 'Sign in to do this: send a valid access token.');
+  return actor;
+}

@@ -1,4 +1,4 @@
-import { type Actor, contracts, type RpcServer, unauthorized, validate } from '@market/common';
+import { contracts, requireActor, type RpcServer, validate } from '@market/common';
 import { cancelOrder } from '../domain/cancel-order';
 import { completeOrder } from '../domain/complete-order';
 import { createOrder } from '../domain/create-order';
@@ -8,17 +8,12 @@ import { listOrders } from '../domain/list-orders';
 
 // Every order belongs to a person: there is no anonymous or service-wide access, even internally
 // (payments-service forwards the buyer's actor).
-const signedIn = (actor: Actor | null): Actor => {
-  if (!actor) throw unauthorized();
-  return actor;
-};
-
 export function serveOrders(rpc: RpcServer, deps: OrdersDeps): void {
   const { ordersRpc: schemas } = contracts;
   rpc
-    .serve('orders.create', async (payload, { actor }) => ({ order: await createOrder(deps, signedIn(actor), validate(schemas.create, payload, 'message').listingId) }))
-    .serve('orders.list', async (payload, { actor }) => listOrders(deps, signedIn(actor), validate(schemas.list, payload, 'message')))
-    .serve('orders.get', async (payload, { actor }) => ({ order: await getOrder(deps, signedIn(actor), validate(schemas.get, payload, 'message').id) }))
-    .serve('orders.cancel', async (payload, { actor }) => ({ order: await cancelOrder(deps, signedIn(actor), validate(schemas.cancel, payload, 'message').id) }))
-    .serve('orders.complete', async (payload, { actor }) => ({ order: await completeOrder(deps, signedIn(actor), validate(schemas.complete, payload, 'message').id) }));
+    .serve('orders.create', async (payload, { actor }) => ({ order: await createOrder(deps, requireActor(actor), validate(schemas.create, payload, 'message').listingId) }))
+    .serve('orders.list', async (payload, { actor }) => listOrders(deps, requireActor(actor), validate(schemas.list, payload, 'message')))
+    .serve('orders.get', async (payload, { actor }) => ({ order: await getOrder(deps, requireActor(actor), validate(schemas.get, payload, 'message').id) }))
+    .serve('orders.cancel', async (payload, { actor }) => ({ order: await cancelOrder(deps, requireActor(actor), validate(schemas.cancel, payload, 'message').id) }))
+    .serve('orders.complete', async (payload, { actor }) => ({ order: await completeOrder(deps, requireActor(actor), validate(schemas.complete, payload, 'message').id) }));
 }
