@@ -35,13 +35,15 @@ export function childTraceparent(incoming: string | undefined): string {
  * set), and one access-log line per request at the `http` level (on with LOG_LEVEL=http).
  */
 export function httpObservability(service: string, logger: Logger): RequestHandler {
+  // winston formats a line before its transports drop it by level: decide once, not per request.
+  const accessLog = logger.isLevelEnabled('http');
   return (req, res, next) => {
     const started = process.hrtime.bigint();
     res.on('finish', () => {
       const route = req.route?.path ? `${req.baseUrl}${String(req.route.path)}` : 'unmatched';
       const seconds = Number(process.hrtime.bigint() - started) / 1e9;
       httpDuration.observe({ service, method: req.method, route, status: String(res.statusCode) }, seconds);
-      logger.http('request', { method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) });
+      if (accessLog) logger.http('request', { method: req.method, route, status: res.statusCode, ms: Math.round(seconds * 1000) });
     });
     next();
   };

@@ -33,11 +33,15 @@ export class RpcServer {
   private inFlight = 0;
   private drained: (() => void) | undefined;
   private stopping = false;
+  // winston formats a line before its transports drop it by level: decide once, not per request.
+  private readonly accessLog: boolean;
 
   constructor(
     private readonly broker: Broker,
     private readonly options: RpcServerOptions,
-  ) {}
+  ) {
+    this.accessLog = options.logger.isLevelEnabled('http');
+  }
 
   serve(method: string, handler: RpcHandler): this {
     rpcQueue(this.options.prefix, method); // validates the name early
@@ -130,7 +134,7 @@ export class RpcServer {
       this.reply(channel, msg, reply);
       const outcome = reply.ok ? 'ok' : reply.error.code;
       rpcHandled.inc({ method, outcome });
-      logger.http('rpc handled', { method, outcome, ms: Date.now() - started });
+      if (this.accessLog) logger.http('rpc handled', { method, outcome, ms: Date.now() - started });
       settleDelivery(channel, msg, invalidPayload ? 'dead-letter' : 'ack');
     });
   }
