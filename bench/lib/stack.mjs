@@ -1,0 +1,117 @@
+// The bench's own stack, isolated from a running `npm start` and from the tests: its own ports,
+// BUS_PREFIX=bench (queues, exchanges, Redis keys) and DB_NAME_PREFIX=bench_ (databases). Two
+// gateways share the services: one with the read cache, one with CACHE_TTL_SECONDS=0 so that every
+// read goes gateway → RabbitMQ → listings-service → MySQL. The baselines run as processes too.
+import { randomBytes } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { waitReady } from './processes.mjs';
+
+export const PORTS = {
+  gatewayCached: 18080,
+  gatewayUncached: 18081,
+  users: 13001,
+  listingsOps: 19101,
+  ordersOps: 19102,
+  paymentsOps: 19103,
+  redisRead: 18091,
+  rpcRead: 18092,
+  httpSignin: 18093,
+};
+
+export const BUS_PREFIX = 'bench';
+export const DB_NAME_PREFIX = 'bench_';
+export const BCRYPT_ROUNDS = 10;
+export const ORDER_TTL_SECONDS = 900;
+
+const url = (port, path = '') => `http://127.0.0.1:${port}${path}`;
+const sharedSecret = randomBytes(32).toString('hex');
+
+/** The environment every service gets; `NODE_ENV=production` as deployed, with a one-off JWT secret. */
+function serviceEnv(overrides) {
+  const env = { ...process.env };
+  // A development admin account would only add a bcrypt hash at start; the bench does not need one.
+  delete env.ADMIN_EMAIL;
+  delete env.ADMIN_PASSWORD;
+  return {
+    ...env,
+    NODE_ENV: 'production',
+    JWT_SECRET: sharedSecret,
+    BUS_PREFIX,
+    DB_NAME_PREFIX,
+    LOG_LEVEL: 'warn',
+    BCRYPT_ROUNDS: String(BCRYPT_ROUNDS),
+    ORDER_TTL_SECONDS: String(ORDER_TTL_SECONDS),
+    // Longer than any bench run, so the seeded buyers' tokens never expire mid-scenario.
+    ACCESS_TOKEN_TTL: '2h',
+    RATE_LIMIT_MAX: '1000000000',
+    USERS_PORT: String(PORTS.users),
+    USERS_SERVICE_URL: url(PORTS.users),
+    ...overrides,
+  };
+}
+
+export const ordersServiceBuilt = (root) => existsSync(join(root, 'orders-service/dist/main.js')) && existsSync(join(root, 'orders-service/dist/app.js'));
+
+/**
+ * Starts users-, listings- and (when built and able to start) orders-service, then both gateways.
+ * Resolves with the processes and, when orders-service is not there, why.
+ */
+export async function startStack(group, root, { profileDir, gatewayNodeArgs = [] } = {}) {
+  const start = (name, service, env, nodeArgs = []) => group.start(name, join(root, service, 'dist/main.js'), { cwd: root, env: serviceEnv(env), nodeArgs });
+  const users = start('users-service', 'users-service', {});
+  const listings = start('listings-service', 'listings-service', { METRICS_PORT: String(PORTS.listingsOps) });
+  await Promise.all([waitReady(users, url(PORTS.users, '/readyz')), waitReady(listings, url(PORTS.listingsOps, '/readyz'))]);
+
+  const orders = await startOrders(group, root, start);
+
+  const profile = (name) => [...gatewayNodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [])];
+  const gatewayCached = start('gateway-cached', 'api-gateway', { PORT: String(PORTS.gatewayCached), CACHE_TTL_SECONDS: '60' }, profile('gateway-cached'));
+  const gatewayUncached = start('gateway-uncached', 'api-gateway', { PORT: String(PORTS.gatewayUncached), CACHE_TTL_SECONDS: '0' }, profile('gateway-uncached'));
+  await Promise.all([waitReady(gatewayCached, url(PORTS.gatewayCached, '/readyz')), waitReady(gatewayUncached, url(PORTS.gatewayUncached, '/readyz'))]);
+
+  return {
+    users,
+    listings,
+    orders: orders.proc,
+    ordersSkipReason: orders.skipReason,
+    gateways: {
+      cached: { proc: gatewayCached, url: url(PORTS.gatewayCached) },
+      uncached: { proc: gatewayUncached, url: url(PORTS.gatewayUncached) },
+    },
+  };
+}
+
+/** orders-service is being written: bench it only when it is built and actually starts. */
+async function startOrders(group, root, start) {
+  if (!ordersServiceBuilt(root)) return { skipReason: 'orders-service is not built (orders-service/dist/main.js or dist/app.js is missing after the build)' };
+  const proc = start('orders-service', 'orders-service', { METRICS_PORT: String(PORTS.ordersOps) });
+  try {
+    await waitReady(proc, url(PORTS.ordersOps, '/readyz'), 30_000);
+    return { proc };
+  } catch (err) {
+    await group.stop([proc]);
+    return { skipReason: `orders-service did not start: ${err.message.split('\n').slice(0, 4).join(' | ')}` };
+  }
+}
+
+/** The three baseline servers (and the RPC responder behind rpc-read). */
+export async function startBaselines(group, root) {
+  const start = (name, file, env) => group.start(name, join(root, 'bench/baselines', file), { cwd: root, env: { ...process.env, ...env } });
+  const responder = start('baseline-rpc-responder', 'rpc-responder.mjs', {});
+  const redisRead = start('baseline-redis-read', 'redis-read.mjs', { PORT: String(PORTS.redisRead) });
+  const rpcRead = start('baseline-rpc-read', 'rpc-read.mjs', { PORT: String(PORTS.rpcRead) });
+  const httpSignin = start('baseline-http-signin', 'http-signin.mjs', { PORT: String(PORTS.httpSignin), SIGNIN_DB: `${DB_NAME_PREFIX}users` });
+  await Promise.all([
+    waitReady(redisRead, url(PORTS.redisRead, '/readyz')),
+    // rpc-read's readiness is a ping through RabbitMQ to the responder, so it covers both.
+    waitReady(rpcRead, url(PORTS.rpcRead, '/readyz')),
+    waitReady(httpSignin, url(PORTS.httpSignin, '/readyz')),
+  ]);
+  return {
+    responder,
+    redisRead: { proc: redisRead, url: url(PORTS.redisRead) },
+    rpcRead: { proc: rpcRead, url: url(PORTS.rpcRead) },
+    httpSignin: { proc: httpSignin, url: url(PORTS.httpSignin) },
+  };
+}
