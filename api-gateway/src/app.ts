@@ -58,7 +58,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   app.disable('x-powered-by');
   app.set('etag', false);
   app.set('trust proxy', config.TRUST_PROXY);
-  app.use(helmet());
+  // A JSON API renders nothing: the shortest policy that forbids everything (the /docs page sets its own).
+  app.use(helmet({ contentSecurityPolicy: { useDefaults: false, directives: { defaultSrc: ["'none'"], frameAncestors: ["'none'"] } } }));
   app.use(requestContext());
   app.use(httpObservability('api-gateway', logger));
 

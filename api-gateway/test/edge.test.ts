@@ -81,6 +81,13 @@ describe('access tokens', () => {
   });
 });
 
+test('API responses forbid rendering anything; the docs page allows only its own assets', async () => {
+  const api = client(stack);
+  expect((await api.get('/listings')).headers.get('content-security-policy')).toBe("default-src 'none';frame-ancestors 'none'");
+  const docs = await fetch(`${stack.url}/docs`);
+  expect(docs.headers.get('content-security-policy')).toMatch(/^default-src 'self'; script-src 'self';/);
+});
+
 test('health answers 200 and readiness reports each dependency', async () => {
   const api = client(stack);
   expect((await api.get('/healthz')).status).toBe(200);

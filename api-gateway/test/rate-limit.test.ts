@@ -1,3 +1,5 @@
+import { ipKeyGenerator } from 'express-rate-limit';
+import { clientAddressKey } from '../src/http/rate-limit';
 import { client } from '../../test/support/http';
 import { startStack, type Stack } from '../../test/support/stack';
 
@@ -20,7 +22,8 @@ test('the sixth request in the window is refused with a 429 problem and Retry-Af
   expect(sixth.body.code).toBe('rate_limited');
   expect(Number(sixth.headers.get('retry-after'))).toBeGreaterThan(0);
   expect(Number(sixth.headers.get('retry-after'))).toBeLessThanOrEqual(10);
-  expect(sixth.headers.get('ratelimit')).toMatch(/r=0/);
+  expect(sixth.headers.get('ratelimit')).toMatch(/limit=5, remaining=0, reset=\d+/);
+  expect(sixth.headers.get('ratelimit-policy')).toBe('5;w=10');
 });
 
 test('another client is not affected by one client using up its limit', async () => {
@@ -60,4 +63,10 @@ test('the count is shared through Redis by every gateway replica', async () => {
   const keys = await stack.gateway.redis.keys(`${stack.env.BUS_PREFIX}:rl:*203.0.113.6*`);
   expect(keys).toHaveLength(1);
   expect(Number(await stack.gateway.redis.get(keys[0]!))).toBe(5);
+});
+
+test('the address key is the one ipKeyGenerator makes, without parsing every IPv4 address', () => {
+  for (const ip of ['127.0.0.1', '::ffff:127.0.0.1', '203.0.113.9', '::ffff:203.0.113.9', '2001:db8::1', '2001:db8:0:ff::7', '::1']) {
+    expect(clientAddressKey(ip)).toBe(ipKeyGenerator(ip));
+  }
 });

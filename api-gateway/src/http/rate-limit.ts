@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { isIPv4 } from 'node:net';
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
@@ -22,10 +23,11 @@ export function createRateLimiter(opts: RateLimitOptions): RequestHandler {
   return rateLimit({
     windowMs: opts.windowMs,
     limit: opts.limit,
-    standardHeaders: 'draft-8',
+    // draft-7 (`RateLimit: limit=5, remaining=0, reset=7` + `RateLimit-Policy`): draft-8 hashes a key per request.
+    standardHeaders: 'draft-7',
     legacyHeaders: false,
     passOnStoreError: true,
-    keyGenerator: (req) => (req.actor ? `user:${req.actor.id}` : `ip:${ipKeyGenerator(req.ip ?? 'unknown')}`),
+    keyGenerator: (req) => (req.actor ? `user:${req.actor.id}` : `ip:${clientAddressKey(req.ip ?? 'unknown')}`),
     store: new RedisStore({ prefix: `${opts.prefix}:rl:`, sendCommand: sendCommandVia(opts.redis) }),
     logger: {
       warn: (msg: unknown) => opts.logger.warn('rate limiter', { msg: String(msg) }),
@@ -40,6 +42,17 @@ export function createRateLimiter(opts: RateLimitOptions): RequestHandler {
       sendProblem(res, new AppError(429, 'rate_limited', 'Too many requests. Please wait before trying again; Retry-After says how long.'));
     },
   });
+}
+
+/**
+ * The same key ipKeyGenerator makes, without parsing every IPv4 address: an IPv4 client reaches a
+ * dual-stack listener as `::ffff:a.b.c.d`, which is the IPv4 address; only real IPv6 addresses are
+ * grouped by their /56 subnet (a client can own a whole subnet) by ipKeyGenerator.
+ */
+export function clientAddressKey(ip: string): string {
+  if (isIPv4(ip)) return ip;
+  if (ip.startsWith('::ffff:') && isIPv4(ip.slice(7))) return ip.slice(7);
+  return ipKeyGenerator(ip);
 }
 
 /**

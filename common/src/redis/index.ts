@@ -14,6 +14,8 @@ export function createRedis(url: string, logger: Logger, commandTimeoutMs = 500)
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     retryStrategy: (attempt) => Math.min(attempt * 200, 2000),
+    // Commands issued in the same tick (many concurrent requests) leave in one socket write.
+    enableAutoPipelining: true,
   });
   let lastWarning = 0;
   redis.on('error', (err: Error) => {
