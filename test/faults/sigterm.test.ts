@@ -15,10 +15,14 @@ test('SIGTERM under load: the gateway finishes in-flight requests, closes its co
   const gateway = spawnService('api-gateway', { ...stack.env, PORT: '18581', USERS_SERVICE_URL: `http://127.0.0.1:${stack.users.port}` });
   await waitForHttp('http://127.0.0.1:18581/readyz');
 
-  // Requests started before the signal must all complete normally.
+  // Park 40 requests in the gateway: listings-service is down, so each waits for its RPC reply.
+  await stack.stopService('listings');
   const inFlight = Array.from({ length: 40 }, () => fetch(`http://127.0.0.1:18581/listings/${listing.id}`).then((r) => r.status));
-  await new Promise((r) => setTimeout(r, 5));
+  await new Promise((r) => setTimeout(r, 300));
   gateway.child.kill('SIGTERM');
+  await new Promise((r) => setTimeout(r, 200));
+  // The draining gateway still receives the replies once listings is back.
+  await stack.startService('listings');
   const statuses = await Promise.all(inFlight);
   expect(statuses.every((s) => s === 200)).toBe(true);
   expect(await gateway.exited).toBe(0);

@@ -29,12 +29,21 @@ export function createRateLimiter(opts: RateLimitOptions): RequestHandler {
     passOnStoreError: true,
     keyGenerator: (req) => (req.actor ? `user:${req.actor.id}` : `ip:${clientAddressKey(req.ip ?? 'unknown')}`),
     store: new RedisStore({ prefix: `${opts.prefix}:rl:`, sendCommand: sendCommandVia(opts.redis) }),
+    // keyGeneratorIpFallback reads the key generator's source for `ipKeyGenerator`; clientAddressKey
+    // applies it to IPv6 itself (tested against it), so that check would only be a false alarm.
+    validate: { keyGeneratorIpFallback: false },
     logger: {
       warn: (msg: unknown) => opts.logger.warn('rate limiter', { msg: String(msg) }),
-      error: (err: unknown) => {
+      error: (err: unknown, context?: unknown) => {
+        const message = err instanceof Error ? err.message : String(err);
+        if (!String(context ?? '').includes('error from store')) {
+          opts.logger.error('rate limiter misconfigured', { err: message });
+          return;
+        }
+        // One warning every 10 s while Redis is away, not one per request.
         if (Date.now() - lastWarning < 10_000) return;
         lastWarning = Date.now();
-        opts.logger.warn('rate limiter store unavailable; letting requests through', { err: err instanceof Error ? err.message : String(err) });
+        opts.logger.warn('rate limiter store unavailable; letting requests through', { err: message });
       },
     },
     handler: (_req, res) => {
