@@ -1,0 +1,108 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import amqp from 'amqplib';
+import { Broker, createLogger, dropDatabase, EventSubscriber, eventTablesMigration, type Knex, openDatabase, Outbox } from '../src';
+import type { EventEnvelope } from '../src/events/outbox';
+
+const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672';
+const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@localhost:3306';
+const logger = createLogger('events-test', 'error');
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+let prefix: string;
+let db: Knex;
+let broker: Broker;
+let outbox: Outbox;
+let subscriber: EventSubscriber;
+const received: EventEnvelope[] = [];
+let handled = 0;
+
+beforeAll(async () => {
+  prefix = `ev${randomBytes(4).toString('hex')}`;
+  db = await openDatabase({ mysqlUrl: MYSQL_URL, database: `${prefix}_events`, migrations: [eventTablesMigration], logger });
+  await db.schema.createTable('things', (t) => t.string('id', 36).primary());
+  broker = new Broker({ url: RABBITMQ_URL, logger, name: 'events-test' });
+  outbox = new Outbox(db, broker, { prefix, logger, pollMs: 60_000 });
+  subscriber = new EventSubscriber(broker, { prefix, logger }).subscribe({
+    queue: 'test.user-events',
+    patterns: ['user.*'],
+    dedupe: db,
+    handler: async (event, trx) => {
+      handled++;
+      received.push(event);
+      await trx!('things').insert({ id: event.id });
+    },
+  });
+  await outbox.start();
+  await subscriber.start();
+  await broker.start();
+});
+
+afterAll(async () => {
+  subscriber.stop();
+  await outbox.stop();
+  await broker.close();
+  await db.destroy();
+  await dropDatabase(MYSQL_URL, `${prefix}_events`);
+  const connection = await amqp.connect(RABBITMQ_URL);
+  const channel = await connection.createChannel();
+  await channel.deleteQueue(`${prefix}.test.user-events`);
+  await channel.deleteQueue(`${prefix}.dead-letter`);
+  await channel.deleteExchange(`${prefix}.events`);
+  await channel.deleteExchange(`${prefix}.dead-letter`);
+  await connection.close();
+});
+
+const waitUntil = async (check: () => boolean, ms = 3000): Promise<boolean> => {
+  const until = Date.now() + ms;
+  while (!check() && Date.now() < until) await sleep(20);
+  return check();
+};
+
+test('an event written in a committed transaction is relayed and delivered, and the outbox row is gone', async () => {
+  const userId = randomUUID();
+  await db.transaction((trx) => outbox.publish(trx, 'user.deleted', { userId }));
+  expect(await waitUntil(() => received.some((e) => (e.payload as { userId: string }).userId === userId))).toBe(true);
+  const event = received.find((e) => (e.payload as { userId: string }).userId === userId)!;
+  expect(event).toMatchObject({ type: 'user.deleted', id: expect.any(String), occurredAt: expect.any(String) });
+  expect(Number((await db('outbox').count({ n: '*' }).first())?.n)).toBe(0);
+});
+
+test('an event written in a rolled-back transaction never leaves', async () => {
+  const userId = randomUUID();
+  await db
+    .transaction(async (trx) => {
+      await outbox.publish(trx, 'user.deleted', { userId });
+      throw new Error('the change failed');
+    })
+    .catch(() => undefined);
+  await outbox.flush();
+  await sleep(300);
+  expect(received.some((e) => (e.payload as { userId: string }).userId === userId)).toBe(false);
+});
+
+test('a duplicate delivery of the same event is handled once', async () => {
+  const before = handled;
+  const envelope = { id: randomUUID(), type: 'user.deleted', occurredAt: new Date().toISOString(), payload: { userId: randomUUID() } };
+  const connection = await amqp.connect(RABBITMQ_URL);
+  const channel = await connection.createChannel();
+  for (let i = 0; i < 3; i++) channel.publish(`${prefix}.events`, 'user.deleted', Buffer.from(JSON.stringify(envelope)));
+  await sleep(500);
+  await connection.close();
+  expect(handled - before).toBe(1);
+  expect(await db('things').where({ id: envelope.id })).toHaveLength(1);
+});
+
+test('an unreadable event is dead-lettered, not redelivered forever', async () => {
+  const before = handled;
+  const connection = await amqp.connect(RABBITMQ_URL);
+  const channel = await connection.createChannel();
+  channel.publish(`${prefix}.events`, 'user.deleted', Buffer.from('{"not":"an event"}'));
+  let dead: amqp.GetMessage | false = false;
+  for (let i = 0; i < 40 && !dead; i++) {
+    await sleep(50);
+    dead = await channel.get(`${prefix}.dead-letter`, { noAck: true });
+  }
+  expect(dead && dead.content.toString()).toBe('{"not":"an event"}');
+  expect(handled).toBe(before);
+  await connection.close();
+});
