@@ -1,6 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
-import { Broker, createLogger, dropDatabase, EventSubscriber, eventTablesMigration, type Knex, openDatabase, Outbox } from '../src';
+import { Broker, createLogger, currentContext, runWithContext, dropDatabase, EventSubscriber, eventTablesMigrations, type Knex, openDatabase, Outbox } from '../src';
 import type { EventEnvelope } from '../src/events/outbox';
 
 const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672';
@@ -14,11 +14,12 @@ let broker: Broker;
 let outbox: Outbox;
 let subscriber: EventSubscriber;
 const received: EventEnvelope[] = [];
+const contexts = new Map<string, ReturnType<typeof currentContext>>();
 let handled = 0;
 
 beforeAll(async () => {
   prefix = `ev${randomBytes(4).toString('hex')}`;
-  db = await openDatabase({ mysqlUrl: MYSQL_URL, database: `${prefix}_events`, migrations: [eventTablesMigration], logger });
+  db = await openDatabase({ mysqlUrl: MYSQL_URL, database: `${prefix}_events`, migrations: eventTablesMigrations, logger });
   await db.schema.createTable('things', (t) => t.string('id', 36).primary());
   broker = new Broker({ url: RABBITMQ_URL, logger, name: 'events-test' });
   outbox = new Outbox(db, broker, { prefix, logger, pollMs: 60_000 });
@@ -29,6 +30,7 @@ beforeAll(async () => {
     handler: async (event, trx) => {
       handled++;
       received.push(event);
+      contexts.set(event.id, currentContext());
       await trx!('things').insert({ id: event.id });
     },
   });
@@ -105,4 +107,13 @@ test('an unreadable event is dead-lettered, not redelivered forever', async () =
   expect(dead && dead.content.toString()).toBe('{"not":"an event"}');
   expect(handled).toBe(before);
   await connection.close();
+});
+
+test('the consumer runs under the request id and trace of the request that caused the event', async () => {
+  const userId = randomUUID();
+  const traceparent = '00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01';
+  await runWithContext({ requestId: 'req-that-deleted', traceparent }, () => db.transaction((trx) => outbox.publish(trx, 'user.deleted', { userId })));
+  expect(await waitUntil(() => received.some((e) => (e.payload as { userId: string }).userId === userId))).toBe(true);
+  const event = received.find((e) => (e.payload as { userId: string }).userId === userId)!;
+  expect(contexts.get(event.id)).toEqual({ requestId: 'req-that-deleted', traceparent });
 });

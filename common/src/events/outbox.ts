@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import type { Channel, ConfirmChannel } from 'amqplib';
 import type { Knex, Migration } from '../db';
 import { describeError } from '../errors';
-import type { Logger } from '../logger';
+import { currentContext, type Logger } from '../logger';
 import { type Broker, watchChannel } from '../rpc/broker';
+import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from '../rpc/envelope';
 import type { EventMap, EventType } from '../contracts/events';
 
 export interface EventEnvelope<T extends EventType = EventType> {
@@ -24,7 +25,7 @@ export async function declareEventsExchange(channel: Channel, prefix: string): P
 }
 
 /** Add to every publishing service's migrations: the outbox and the consumer de-duplication table. */
-export const eventTablesMigration: Migration = {
+const eventTablesMigration: Migration = {
   name: '000_event_tables',
   async up(db) {
     await db.schema.createTable('outbox', (t) => {
@@ -45,12 +46,34 @@ export const eventTablesMigration: Migration = {
   },
 };
 
+/** The request that caused an event is traced into its consumers' logs. */
+const outboxTraceMigration: Migration = {
+  name: '000_outbox_trace_context',
+  async up(db) {
+    await db.schema.alterTable('outbox', (t) => {
+      t.string('request_id', 128).nullable();
+      t.string('traceparent', 55).nullable();
+    });
+  },
+  async down(db) {
+    await db.schema.alterTable('outbox', (t) => {
+      t.dropColumn('request_id');
+      t.dropColumn('traceparent');
+    });
+  },
+};
+
+/** First in every publishing service's migrations. */
+export const eventTablesMigrations: Migration[] = [eventTablesMigration, outboxTraceMigration];
+
 interface OutboxRow {
   seq: number;
   event_id: string;
   type: string;
   payload: string;
   occurred_at: Date;
+  request_id: string | null;
+  traceparent: string | null;
 }
 
 export interface OutboxOptions {
@@ -79,7 +102,15 @@ export class Outbox {
 
   /** Records an event inside `trx`; it is relayed as soon as the transaction commits. */
   async publish<T extends EventType>(trx: Knex.Transaction, type: T, payload: EventMap[T]): Promise<void> {
-    await trx('outbox').insert({ event_id: randomUUID(), type, payload: JSON.stringify(payload), occurred_at: new Date() });
+    const ctx = currentContext();
+    await trx('outbox').insert({
+      event_id: randomUUID(),
+      type,
+      payload: JSON.stringify(payload),
+      occurred_at: new Date(),
+      request_id: ctx?.requestId ?? null,
+      traceparent: ctx?.traceparent ?? null,
+    });
     trx.executionPromise.then(() => this.nudge(), () => undefined);
   }
 
@@ -147,6 +178,10 @@ export class Outbox {
           type: row.type,
           contentType: 'application/json',
           persistent: true,
+          headers: {
+            ...(row.request_id ? { [HEADER_REQUEST_ID]: row.request_id } : {}),
+            ...(row.traceparent ? { [HEADER_TRACEPARENT]: row.traceparent } : {}),
+          },
         });
       }
       await channel.waitForConfirms();

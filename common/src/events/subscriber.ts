@@ -4,6 +4,7 @@ import { isDuplicateKey, type Knex } from '../db';
 import { describeError } from '../errors';
 import { runWithContext, type Logger } from '../logger';
 import { type Broker, declareDeadLetter, settleDelivery, watchChannel } from '../rpc/broker';
+import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from '../rpc/envelope';
 import { eventSchemas, type EventType } from '../contracts/events';
 import { declareEventsExchange, type EventEnvelope } from './outbox';
 
@@ -75,7 +76,10 @@ export class EventSubscriber {
       logger.error('unreadable event rejected to the dead-letter queue', { routingKey: msg.fields.routingKey });
       return 'dead-letter';
     }
-    return runWithContext({ requestId: `event:${event.id}` }, async () => {
+    const headers = msg.properties.headers ?? {};
+    const requestId = typeof headers[HEADER_REQUEST_ID] === 'string' ? headers[HEADER_REQUEST_ID] : `event:${event.id}`;
+    const traceparent = typeof headers[HEADER_TRACEPARENT] === 'string' ? headers[HEADER_TRACEPARENT] : undefined;
+    return runWithContext({ requestId, ...(traceparent ? { traceparent } : {}) }, async () => {
       try {
         if (!sub.dedupe) {
           await sub.handler(event, undefined);

@@ -1,7 +1,7 @@
-import { eventTablesMigration, type Migration } from '@market/common';
+import { eventTablesMigrations, type Migration } from '@market/common';
 
 export const migrations: Migration[] = [
-  eventTablesMigration,
+  ...eventTablesMigrations,
   {
     name: '001_payments_and_coupons',
     async up(db) {
