@@ -4,7 +4,7 @@ import type { Knex, Migration } from '../db';
 import { describeError } from '../errors';
 import { currentContext, type Logger } from '../logger';
 import { type Broker, watchChannel } from '../rpc/broker';
-import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from '../rpc/envelope';
+import { contextHeaders } from '../rpc/envelope';
 import type { EventMap, EventType } from '../contracts/events';
 
 export interface EventEnvelope<T extends EventType = EventType> {
@@ -178,10 +178,7 @@ export class Outbox {
           type: row.type,
           contentType: 'application/json',
           persistent: true,
-          headers: {
-            ...(row.request_id ? { [HEADER_REQUEST_ID]: row.request_id } : {}),
-            ...(row.traceparent ? { [HEADER_TRACEPARENT]: row.traceparent } : {}),
-          },
+          headers: contextHeaders({ requestId: row.request_id, traceparent: row.traceparent }),
         });
       }
       await channel.waitForConfirms();

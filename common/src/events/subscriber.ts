@@ -4,7 +4,7 @@ import { isDuplicateKey, type Knex } from '../db';
 import { describeError } from '../errors';
 import { runWithContext, type Logger } from '../logger';
 import { type Broker, declareDeadLetter, settleDelivery, watchChannel } from '../rpc/broker';
-import { HEADER_REQUEST_ID, HEADER_TRACEPARENT } from '../rpc/envelope';
+import { contextFromHeaders } from '../rpc/envelope';
 import { eventSchemas, type EventType } from '../contracts/events';
 import { declareEventsExchange, type EventEnvelope } from './outbox';
 
@@ -76,10 +76,7 @@ export class EventSubscriber {
       logger.error('unreadable event rejected to the dead-letter queue', { routingKey: msg.fields.routingKey });
       return 'dead-letter';
     }
-    const headers = msg.properties.headers ?? {};
-    const requestId = typeof headers[HEADER_REQUEST_ID] === 'string' ? headers[HEADER_REQUEST_ID] : `event:${event.id}`;
-    const traceparent = typeof headers[HEADER_TRACEPARENT] === 'string' ? headers[HEADER_TRACEPARENT] : undefined;
-    return runWithContext({ requestId, ...(traceparent ? { traceparent } : {}) }, async () => {
+    return runWithContext(contextFromHeaders(msg.properties.headers, `event:${event.id}`), async () => {
       try {
         if (!sub.dedupe) {
           await sub.handler(event, undefined);

@@ -5,7 +5,7 @@ import { AppError } from '../errors';
 import { currentContext, type Logger } from '../logger';
 import { rpcDuration } from '../metrics';
 import { type Broker, watchChannel } from './broker';
-import { HEADER_DEADLINE, HEADER_REQUEST_ID, HEADER_TRACEPARENT, type ReplyEnvelope, type RequestEnvelope, rpcQueue } from './envelope';
+import { contextHeaders, HEADER_DEADLINE, type ReplyEnvelope, type RequestEnvelope, rpcQueue } from './envelope';
 
 const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 
@@ -83,8 +83,7 @@ export class RpcClient {
         mandatory: true,
         headers: {
           [HEADER_DEADLINE]: Date.now() + timeoutMs,
-          ...(ctx ? { [HEADER_REQUEST_ID]: ctx.requestId } : {}),
-          ...(ctx?.traceparent ? { [HEADER_TRACEPARENT]: ctx.traceparent } : {}),
+          ...contextHeaders(ctx),
         },
       });
     });

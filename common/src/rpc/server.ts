@@ -4,7 +4,7 @@ import { AppError, describeError, toAppError } from '../errors';
 import { runWithContext, type Logger } from '../logger';
 import { rpcHandled } from '../metrics';
 import { type Broker, declareDeadLetter, settleDelivery, watchChannel } from './broker';
-import { HEADER_DEADLINE, HEADER_REQUEST_ID, HEADER_TRACEPARENT, type ReplyEnvelope, requestEnvelopeSchema, rpcQueue } from './envelope';
+import { contextFromHeaders, HEADER_DEADLINE, type ReplyEnvelope, requestEnvelopeSchema, rpcQueue } from './envelope';
 
 export interface RpcContext {
   actor: Actor | null;
@@ -98,9 +98,9 @@ export class RpcServer {
     const started = Date.now();
     const method = String(msg.properties.type ?? '');
     const headers = msg.properties.headers ?? {};
-    const requestId = typeof headers[HEADER_REQUEST_ID] === 'string' ? headers[HEADER_REQUEST_ID] : String(msg.properties.correlationId ?? 'unknown');
-    const traceparent = typeof headers[HEADER_TRACEPARENT] === 'string' ? headers[HEADER_TRACEPARENT] : undefined;
-    await runWithContext({ requestId, ...(traceparent ? { traceparent } : {}) }, async () => {
+    const context = contextFromHeaders(headers, String(msg.properties.correlationId ?? 'unknown'));
+    const { requestId } = context;
+    await runWithContext(context, async () => {
       const deadline = Number(headers[HEADER_DEADLINE]);
       if (Number.isFinite(deadline) && Date.now() > deadline) {
         // The caller has already answered its client with a timeout; doing the work now would surprise them.

@@ -1,6 +1,6 @@
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { z } from 'zod';
-import { type Broker, currentRequestId, declareDeadLetter, describeError, HEADER_REQUEST_ID, type Logger, runWithContext, settleDelivery, watchChannel } from '@market/common';
+import { type Broker, contextFromHeaders, contextHeaders, currentContext, declareDeadLetter, describeError, type Logger, runWithContext, settleDelivery, watchChannel } from '@market/common';
 import type { ExpiryScheduler, OrdersDeps } from '../domain/deps';
 import { expireOrder } from '../domain/expire-order';
 import { backgroundBudgetMs } from '../domain/listing-sync';
@@ -95,11 +95,10 @@ export class OrderExpiry implements ExpiryScheduler {
     try {
       await new Promise<void>((resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`no publisher confirm within ${CONFIRM_TIMEOUT_MS} ms`)), CONFIRM_TIMEOUT_MS);
-        const requestId = currentRequestId();
         channel.sendToQueue(
           this.queues.wait,
           Buffer.from(JSON.stringify({ orderId })),
-          { persistent: true, contentType: 'application/json', messageId: orderId, ...(requestId ? { headers: { [HEADER_REQUEST_ID]: requestId } } : {}) },
+          { persistent: true, contentType: 'application/json', messageId: orderId, headers: contextHeaders(currentContext()) },
           (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
         );
       });
@@ -141,9 +140,7 @@ export class OrderExpiry implements ExpiryScheduler {
       settleDelivery(channel, msg, 'dead-letter');
       return;
     }
-    const headers = msg.properties.headers ?? {};
-    const requestId = typeof headers[HEADER_REQUEST_ID] === 'string' ? headers[HEADER_REQUEST_ID] : `expiry:${parsed.orderId}`;
-    const outcome = await runWithContext({ requestId }, () => this.expireWhenDue(parsed.orderId));
+    const outcome = await runWithContext(contextFromHeaders(msg.properties.headers, `expiry:${parsed.orderId}`), () => this.expireWhenDue(parsed.orderId));
     if (outcome === 'ack') settleDelivery(channel, msg, 'ack');
     // Like the event subscriber: a database or broker hiccup is retried after a pause, not dropped.
     else if (outcome === 'retry') setTimeout(() => settleDelivery(channel, msg, 'requeue'), RETRY_DELAY_MS).unref();
