@@ -25,6 +25,7 @@ import { UsersClient } from './http/users-client';
 import { docsRouter } from './http/docs';
 import { buildOpenApiDocument } from './openapi';
 import { allRoutes } from './routes';
+import { cached, forgetListing } from './routes/deps';
 import { mountRoute } from './routes/route';
 
 export interface Gateway {
@@ -46,8 +47,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   events.subscribe({
     patterns: ['listing.*', 'user.deleted'],
     handler: async (event) => {
-      if (event.type === 'user.deleted') await cache.invalidate(`user:${(event.payload as { userId: string }).userId}`);
-      else await cache.invalidate(`listing:${(event.payload as { listing: { id: string } }).listing.id}`, 'listings');
+      if (event.type === 'user.deleted') await cache.invalidate(cached.user((event.payload as { userId: string }).userId));
+      else await forgetListing(cache, (event.payload as { listing: { id: string } }).listing.id);
     },
   });
   await rpc.start();

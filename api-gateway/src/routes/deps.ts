@@ -12,3 +12,13 @@ export interface RouteDeps {
 
 export const cacheHeader = (hit: boolean): Record<string, string> => ({ 'X-Cache': hit ? 'HIT' : 'MISS' });
 export const jsonBody = (body: string): { body: string; contentType: string } => ({ body, contentType: 'application/json; charset=utf-8' });
+
+/** What cached entries depend on: one name per resource, shared by the reads and their invalidations. */
+export const cached = {
+  listing: (id: string): string => `listing:${id}`,
+  listings: 'listings',
+  user: (id: string): string => `user:${id}`,
+};
+
+/** A listing changed: its own entry and every page of listings that may show it. */
+export const forgetListing = (cache: ReadCache, listingId: string): Promise<void> => cache.invalidate(cached.listing(listingId), cached.listings);

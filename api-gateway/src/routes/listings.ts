@@ -1,5 +1,5 @@
 import { contracts } from '@market/common';
-import { cacheHeader, jsonBody, type RouteDeps } from './deps';
+import { cached, cacheHeader, forgetListing, jsonBody, type RouteDeps } from './deps';
 import { type AnyRoute, defineRoute } from './route';
 
 export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
@@ -11,7 +11,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       problems: [],
       handle: async ({ actor, body }) => {
         const reply = await rpc.call('listings.create', body, { actor });
-        await cache.invalidate('listings');
+        await cache.invalidate(cached.listings);
         return { status: 201, json: reply };
       },
     }),
@@ -23,7 +23,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       problems: [],
       handle: async ({ actor, query }) => {
         const variant = `l${query.limit}o${query.offset}s${query.status ?? ''}u${query.sellerId ?? ''}`;
-        const { body, hit } = await cache.read('listings', variant, () => rpc.call('listings.list', query, { actor }));
+        const { body, hit } = await cache.read(cached.listings, variant, () => rpc.call('listings.list', query, { actor }));
         return { status: 200, raw: jsonBody(body), headers: cacheHeader(hit) };
       },
     }),
@@ -34,7 +34,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       success: { status: 200, description: 'The listing', schema: contracts.listingReply },
       problems: [404],
       handle: async ({ actor, params }) => {
-        const { body, hit } = await cache.read(`listing:${params.id}`, 'v', () => rpc.call('listings.get', { id: params.id }, { actor }));
+        const { body, hit } = await cache.read(cached.listing(params.id), 'v', () => rpc.call('listings.get', { id: params.id }, { actor }));
         return { status: 200, raw: jsonBody(body), headers: cacheHeader(hit) };
       },
     }),
@@ -46,7 +46,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       problems: [403, 404, 409],
       handle: async ({ actor, params, body }) => {
         const reply = await rpc.call('listings.update', { id: params.id, changes: body }, { actor });
-        await cache.invalidate(`listing:${params.id}`, 'listings');
+        await forgetListing(cache, params.id);
         return { status: 200, json: reply };
       },
     }),
@@ -57,7 +57,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       problems: [403, 404, 409],
       handle: async ({ actor, params }) => {
         await rpc.call('listings.delete', { id: params.id }, { actor });
-        await cache.invalidate(`listing:${params.id}`, 'listings');
+        await forgetListing(cache, params.id);
         return { status: 204 };
       },
     }),

@@ -1,12 +1,10 @@
 import { contracts } from '@market/common';
-import type { RouteDeps } from './deps';
+import { forgetListing, type RouteDeps } from './deps';
 import { type AnyRoute, defineRoute } from './route';
 
 type OrderReply = { order: contracts.Order };
 
 export function orderRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
-  // The listing's status changed with the order: drop it now, so the client's next read never shows the old one.
-  const forgetListing = (reply: OrderReply): Promise<void> => cache.invalidate(`listing:${reply.order.listingId}`, 'listings');
   return [
     defineRoute({
       method: 'post', path: '/orders', tag: 'orders', access: 'signed-in', summary: 'Buy a listing (holds it for ORDER_TTL_SECONDS)',
@@ -15,7 +13,8 @@ export function orderRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       problems: [403, 404, 409],
       handle: async ({ actor, body }) => {
         const reply = await rpc.call<OrderReply>('orders.create', body, { actor });
-        await forgetListing(reply);
+        // The listing's status changed with the order: drop it now, so the client's next read never shows the old one.
+        await forgetListing(cache, reply.order.listingId);
         return { status: 201, json: reply };
       },
     }),
@@ -40,7 +39,7 @@ export function orderRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       problems: [404, 409],
       handle: async ({ actor, params }) => {
         const reply = await rpc.call<OrderReply>('orders.cancel', { id: params.id }, { actor });
-        await forgetListing(reply);
+        await forgetListing(cache, reply.order.listingId);
         return { status: 200, json: reply };
       },
     }),

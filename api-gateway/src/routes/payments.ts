@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { contracts, validate } from '@market/common';
-import type { RouteDeps } from './deps';
+import { forgetListing, type RouteDeps } from './deps';
 import { type AnyRoute, defineRoute } from './route';
 
 const idempotencyHeaders = z.object({ 'idempotency-key': contracts.idempotencyKey.optional() });
@@ -16,7 +16,7 @@ export function paymentRoutes({ rpc, cache, paymentTimeoutMs }: RouteDeps): AnyR
       handle: async ({ actor, body, req }) => {
         const { 'idempotency-key': idempotencyKey } = validate(idempotencyHeaders, { 'idempotency-key': req.get('idempotency-key') }, 'headers');
         const reply = await rpc.call<{ order: contracts.Order }>('payments.create', { payment: body, ...(idempotencyKey ? { idempotencyKey } : {}) }, { actor, timeoutMs: paymentTimeoutMs });
-        await cache.invalidate(`listing:${reply.order.listingId}`, 'listings');
+        await forgetListing(cache, reply.order.listingId);
         return { status: 201, json: reply };
       },
     }),

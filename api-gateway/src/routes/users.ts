@@ -1,6 +1,6 @@
 import { contracts } from '@market/common';
 import type { UpstreamResponse } from '../http/users-client';
-import { cacheHeader, jsonBody, type RouteDeps } from './deps';
+import { cached, cacheHeader, jsonBody, type RouteDeps } from './deps';
 import { type AnyRoute, defineRoute, type Reply } from './route';
 
 const passThrough = (up: UpstreamResponse): Reply => ({ status: up.status, ...(up.body ? { raw: { body: up.body, contentType: up.contentType } } : {}) });
@@ -64,7 +64,7 @@ export function userRoutes({ users, cache }: RouteDeps): AnyRoute[] {
       handle: async ({ params, actor, req }) => {
         const variant = actor && (actor.id === params.id || actor.role === 'admin') ? 'full' : 'public';
         try {
-          const { body, hit } = await cache.read(`user:${params.id}`, variant, async () => {
+          const { body, hit } = await cache.read(cached.user(params.id), variant, async () => {
             const up = await users.send('GET', `/users/${params.id}`, { authorization: req.get('authorization') });
             if (up.status !== 200) throw new UncachedAnswer(up);
             return JSON.parse(up.body) as unknown;
@@ -84,7 +84,7 @@ export function userRoutes({ users, cache }: RouteDeps): AnyRoute[] {
       problems: [403, 404],
       handle: async ({ params, body, req }) => {
         const up = await users.send('PATCH', `/users/${params.id}`, { body, authorization: req.get('authorization') });
-        if (up.status < 300) await cache.invalidate(`user:${params.id}`);
+        if (up.status < 300) await cache.invalidate(cached.user(params.id));
         return passThrough(up);
       },
     }),
@@ -95,7 +95,7 @@ export function userRoutes({ users, cache }: RouteDeps): AnyRoute[] {
       problems: [403, 404],
       handle: async ({ params, req }) => {
         const up = await users.send('DELETE', `/users/${params.id}`, { authorization: req.get('authorization') });
-        if (up.status < 300) await cache.invalidate(`user:${params.id}`);
+        if (up.status < 300) await cache.invalidate(cached.user(params.id));
         return passThrough(up);
       },
     }),
