@@ -16,7 +16,7 @@ test('after a broker restart the stack recovers by itself: RPC, consumers and ca
   const seller = await api.signUp();
   const before = await api.createListing(seller.accessToken);
 
-  stopRabbit();
+  await stopRabbit();
   try {
     const started = Date.now();
     const during = await api.post('/listings', { title: 'During the outage', priceCents: 100 }, seller.accessToken);
@@ -24,7 +24,7 @@ test('after a broker restart the stack recovers by itself: RPC, consumers and ca
     expect(during.body.code).toBe('broker_unavailable');
     expect(Date.now() - started).toBeLessThan(1000);
   } finally {
-    startRabbit();
+    await startRabbit();
   }
 
   // No process was restarted: the connections heal, topology is declared again, consumers resubscribe.

@@ -36,11 +36,11 @@ test('RabbitMQ restarted under traffic: quick 503/504s during the outage, recove
   const writers = [writer(), writer(), writer(), writer()];
 
   await new Promise((r) => setTimeout(r, 1000));
-  stopRabbit();
+  await stopRabbit();
   try {
     await new Promise((r) => setTimeout(r, 2000));
   } finally {
-    startRabbit();
+    await startRabbit();
   }
   const recovered = await eventually(async () => outcomes.slice(-3).length === 3 && outcomes.slice(-3).every((o) => o.status === 201), 20_000, 200);
   running = false;
@@ -51,13 +51,11 @@ test('RabbitMQ restarted under traffic: quick 503/504s during the outage, recove
   expect(failures.length).toBeGreaterThan(0);
   for (const f of failures) {
     expect([503, 504]).toContain(f.status);
-    // Nothing waits longer than its RPC timeout: a call caught in flight learns when the connection drops…
-    expect(f.ms).toBeLessThan(2000 + 500);
+    // A call caught in flight fails when the connection drops; a 504 only if its reply never came.
+    expect(f.ms).toBeLessThan(f.status === 503 ? 1000 : 2000 + 500);
   }
-  // …and once the outage is known, a call is refused at once.
-  const refusedUpFront = failures.filter((f) => /not reachable/.test(f.detail ?? ''));
-  expect(refusedUpFront.length).toBeGreaterThan(0);
-  for (const f of refusedUpFront) expect(f.ms).toBeLessThan(1000);
+  // Once the outage is known, calls are refused up front rather than sent.
+  expect(failures.filter((f) => /not reachable/.test(f.detail ?? '')).length).toBeGreaterThan(0);
 
   // Let the outbox and any in-doubt requests settle, then compare with what was acknowledged.
   await new Promise((r) => setTimeout(r, 2500));

@@ -32,7 +32,7 @@ test('with Redis stopped, reads fall through to the services, the limiter fails 
   const reader = await api.signUp();
   await api.get(`/listings/${listing.id}`, reader.accessToken);
 
-  stopRedis();
+  await stopRedis();
   try {
     await waitFor(() => !redisRunning(), 5000);
     const results = [];
@@ -50,7 +50,7 @@ test('with Redis stopped, reads fall through to the services, the limiter fails 
     expect(ready.status).toBe(503);
     expect(ready.body.checks.redis).toBe(false);
   } finally {
-    startRedis();
+    await startRedis();
   }
 
   await waitFor(redisRunning);

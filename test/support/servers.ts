@@ -1,25 +1,30 @@
-import { execFileSync, spawnSync } from 'node:child_process';
+import { execFile, spawnSync } from 'node:child_process';
 import net from 'node:net';
+import { promisify } from 'node:util';
+
+// Asynchronous on purpose: the stack under test runs in this process, and a synchronous child
+// process would freeze it, making every request in flight look slow.
+const run = promisify(execFile);
 
 /**
  * Stopping and starting the local servers for the failure drills. Every drill that stops one starts
  * it again in a `finally`, and `ensureAllRunning` (in afterAll) is the last line of defence.
  */
-export function stopRabbit(): void {
-  execFileSync('rabbitmqctl', ['-q', 'stop_app'], { stdio: 'ignore' });
+export async function stopRabbit(): Promise<void> {
+  await run('rabbitmqctl', ['-q', 'stop_app']);
 }
 
-export function startRabbit(): void {
-  execFileSync('rabbitmqctl', ['-q', 'start_app'], { stdio: 'ignore' });
-  execFileSync('rabbitmqctl', ['-q', 'await_startup'], { stdio: 'ignore' });
+export async function startRabbit(): Promise<void> {
+  await run('rabbitmqctl', ['-q', 'start_app']);
+  await run('rabbitmqctl', ['-q', 'await_startup']);
 }
 
-export function stopRedis(): void {
-  spawnSync('redis-cli', ['-p', '6379', 'shutdown', 'nosave'], { stdio: 'ignore' });
+export async function stopRedis(): Promise<void> {
+  await run('redis-cli', ['-p', '6379', 'shutdown', 'nosave']).catch(() => undefined); // answers with a dropped connection
 }
 
-export function startRedis(): void {
-  spawnSync('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log'], { stdio: 'ignore' });
+export async function startRedis(): Promise<void> {
+  await run('redis-server', ['--daemonize', 'yes', '--bind', '127.0.0.1', '-::1', '--port', '6379', '--save', '', '--appendonly', 'no', '--dir', '/var/lib/redis', '--logfile', '/var/log/redis/ci.log']);
 }
 
 export function redisRunning(): boolean {
@@ -39,9 +44,9 @@ export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs
 }
 
 export async function ensureAllRunning(): Promise<void> {
-  if (!rabbitRunning()) startRabbit();
+  if (!rabbitRunning()) await startRabbit();
   if (!redisRunning()) {
-    startRedis();
+    await startRedis();
     await waitFor(redisRunning);
   }
 }
