@@ -10,7 +10,7 @@
 # it; on alpine it would have to be compiled.
 
 # ---- manifests: the only inputs of `npm ci`, so its layers are reused until a dependency changes
-FROM node:20-bookworm-slim AS manifests
+FROM node:24-bookworm-slim AS manifests
 WORKDIR /app
 COPY package.json package-lock.json ./
 COPY common/package.json common/
@@ -42,7 +42,7 @@ RUN npm ci --omit=dev --include-workspace-root -w common -w "$SERVICE" --no-audi
  && npm cache clean --force
 
 # ---- runtime
-FROM node:20-bookworm-slim AS runtime
+FROM node:24-bookworm-slim AS runtime
 ARG SERVICE
 ENV NODE_ENV=production
 LABEL org.opencontainers.image.title="market/${SERVICE}" \
