@@ -41,6 +41,8 @@ export function benchQueues(prefix, orderTtlSeconds) {
     `${prefix}.listings.user-deleted`,
     `${prefix}.orders.expired`,
     `${prefix}.orders.expiry-wait.${orderTtlSeconds}s`,
+    // The waiting list's hand-overs hold for WAITLIST_HOLD_SECONDS (the bench keeps the default).
+    `${prefix}.orders.expiry-wait.300s`,
     `${prefix}.dead-letter`,
   ];
 }

@@ -2,14 +2,16 @@
 // BUS_PREFIX=bench (queues, exchanges, Redis keys) and DB_NAME_PREFIX=bench_ (databases). Two
 // gateways share the services: one with the read cache, one with CACHE_TTL_SECONDS=0 so that every
 // read goes gateway → RabbitMQ → listings-service → MySQL. The baselines run as processes too.
-import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
+import { generateKeys, keysFor } from '../../scripts/keys.mjs';
 import { waitReady } from './processes.mjs';
 
 export const PORTS = {
   gatewayCached: 18080,
   gatewayUncached: 18081,
+  gatewayCachedOps: 19100,
+  gatewayUncachedOps: 19104,
   users: 13001,
   listingsOps: 19101,
   ordersOps: 19102,
@@ -19,16 +21,19 @@ export const PORTS = {
   httpSignin: 18093,
 };
 
+const BUS_NAMES = { 'users-service': 'users', 'listings-service': 'listings', 'orders-service': 'orders', 'payments-service': 'payments', 'api-gateway': 'api-gateway' };
+
 export const BUS_PREFIX = 'bench';
 export const DB_NAME_PREFIX = 'bench_';
 export const BCRYPT_ROUNDS = 10;
 export const ORDER_TTL_SECONDS = 900;
 
 const url = (port, path = '') => `http://127.0.0.1:${port}${path}`;
-const sharedSecret = randomBytes(32).toString('hex');
+// A one-off set of keys for this run, as `npm run keys` makes them.
+const keys = generateKeys();
 
-/** The environment every service gets; `NODE_ENV=production` as deployed, with a one-off JWT secret. */
-function serviceEnv(overrides) {
+/** The environment every service gets; `NODE_ENV=production` as deployed, with one-off keys. */
+function serviceEnv(service, overrides) {
   const env = { ...process.env };
   // A development admin account would only add a bcrypt hash at start; the bench does not need one.
   delete env.ADMIN_EMAIL;
@@ -36,7 +41,8 @@ function serviceEnv(overrides) {
   return {
     ...env,
     NODE_ENV: 'production',
-    JWT_SECRET: sharedSecret,
+    ...keysFor(service, keys),
+    PAYMENTS_PROVIDER: 'sandbox',
     BUS_PREFIX,
     DB_NAME_PREFIX,
     LOG_LEVEL: 'warn',
@@ -45,6 +51,8 @@ function serviceEnv(overrides) {
     // Longer than any bench run, so the seeded buyers' tokens never expire mid-scenario.
     ACCESS_TOKEN_TTL: '2h',
     RATE_LIMIT_MAX: '1000000000',
+    // Lifted like the rate limit: the order scenarios give each buyer many holds at once.
+    MAX_PENDING_ORDERS_PER_BUYER: '1000',
     USERS_PORT: String(PORTS.users),
     USERS_SERVICE_URL: url(PORTS.users),
     ...overrides,
@@ -58,7 +66,7 @@ export const ordersServiceBuilt = (root) => existsSync(join(root, 'orders-servic
  * Resolves with the processes and, when orders-service is not there, why.
  */
 export async function startStack(group, root, { profileDir, gatewayNodeArgs = [] } = {}) {
-  const start = (name, service, env, nodeArgs = []) => group.start(name, join(root, service, 'dist/main.js'), { cwd: root, env: serviceEnv(env), nodeArgs });
+  const start = (name, service, env, nodeArgs = []) => group.start(name, join(root, service, 'dist/main.js'), { cwd: root, env: serviceEnv(BUS_NAMES[service], env), nodeArgs });
   const users = start('users-service', 'users-service', {});
   const listings = start('listings-service', 'listings-service', { METRICS_PORT: String(PORTS.listingsOps) });
   await Promise.all([waitReady(users, url(PORTS.users, '/readyz')), waitReady(listings, url(PORTS.listingsOps, '/readyz'))]);
@@ -67,8 +75,8 @@ export async function startStack(group, root, { profileDir, gatewayNodeArgs = []
 
   // The gateway runs with the heap cap it ships with (scripts/start.mjs, docker-compose.yml, k8s/).
   const profile = (name) => ['--max-old-space-size=128', ...gatewayNodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [])];
-  const gatewayCached = start('gateway-cached', 'api-gateway', { PORT: String(PORTS.gatewayCached), CACHE_TTL_SECONDS: '60' }, profile('gateway-cached'));
-  const gatewayUncached = start('gateway-uncached', 'api-gateway', { PORT: String(PORTS.gatewayUncached), CACHE_TTL_SECONDS: '0' }, profile('gateway-uncached'));
+  const gatewayCached = start('gateway-cached', 'api-gateway', { PORT: String(PORTS.gatewayCached), METRICS_PORT: String(PORTS.gatewayCachedOps), CACHE_TTL_SECONDS: '60' }, profile('gateway-cached'));
+  const gatewayUncached = start('gateway-uncached', 'api-gateway', { PORT: String(PORTS.gatewayUncached), METRICS_PORT: String(PORTS.gatewayUncachedOps), CACHE_TTL_SECONDS: '0' }, profile('gateway-uncached'));
   await Promise.all([waitReady(gatewayCached, url(PORTS.gatewayCached, '/readyz')), waitReady(gatewayUncached, url(PORTS.gatewayUncached, '/readyz'))]);
 
   return {
