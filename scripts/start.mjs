@@ -3,15 +3,17 @@
 // five services (each creates and migrates its own database) and wait until the gateway is ready.
 // Ctrl-C (or SIGTERM) stops every service cleanly: each drains its in-flight work and exits.
 import { spawn, spawnSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureServers } from './ensure-servers.mjs';
+import { generateKeys, keysFor, SERVICE_KEY_VARIABLES } from './keys.mjs';
 
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 if (existsSync(join(root, '.env'))) process.loadEnvFile(join(root, '.env'));
 
 const SERVICES = ['users-service', 'listings-service', 'orders-service', 'payments-service', 'api-gateway'];
+const BUS_NAME = { 'users-service': 'users', 'listings-service': 'listings', 'orders-service': 'orders', 'payments-service': 'payments', 'api-gateway': 'api-gateway' };
 // As in docker-compose.yml and k8s/: the gateway's live heap is ~21 MB, and an uncapped V8 lets it
 // grow to ~190 MB RSS under load; capped, it stays under 150 MB at the same throughput (npm run bench).
 const NODE_ARGS = { 'api-gateway': ['--max-old-space-size=128'] };
@@ -22,6 +24,29 @@ if (process.env.NODE_ENV !== 'production' && !process.env.ADMIN_EMAIL) {
   process.env.ADMIN_EMAIL = 'admin@market.local';
   process.env.ADMIN_PASSWORD = 'market-admin-dev';
 }
+
+/**
+ * The keys: from the environment (.env) when configured; otherwise, outside production, one development
+ * set made on the first start and kept in .keys/ (git-ignored, readable by this user only). No key is a
+ * constant in the code, so no two installations share one.
+ */
+function loadKeys() {
+  const names = ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEYS', 'SERVICE_PUBLIC_KEYS', ...Object.values(SERVICE_KEY_VARIABLES)];
+  if (names.every((n) => process.env[n])) return Object.fromEntries(names.map((n) => [n, process.env[n]]));
+  if (process.env.NODE_ENV === 'production') {
+    console.error(`Missing keys: ${names.filter((n) => !process.env[n]).join(', ')}. Make them with \`npm run --silent keys >> .env\`.`);
+    process.exit(1);
+  }
+  const file = join(root, '.keys', 'development.env');
+  if (!existsSync(file)) {
+    mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+    writeFileSync(file, `${Object.entries(generateKeys()).map(([k, v]) => `${k}=${v}`).join('\n')}\n`, { mode: 0o600 });
+    chmodSync(file, 0o600);
+    console.log(`Made development keys in ${file} (kept out of git).`);
+  }
+  return Object.fromEntries(readFileSync(file, 'utf8').split('\n').filter(Boolean).map((line) => [line.slice(0, line.indexOf('=')), line.slice(line.indexOf('=') + 1)]));
+}
+const keys = loadKeys();
 
 console.log('Building…');
 const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: root, stdio: 'inherit' });
@@ -35,7 +60,7 @@ let stopping = false;
 for (const service of SERVICES) {
   const child = spawn(process.execPath, [...(NODE_ARGS[service] ?? []), join(root, service, 'dist/main.js')], {
     cwd: root,
-    env: process.env,
+    env: { ...process.env, ...keysFor(BUS_NAME[service], keys) },
     stdio: ['ignore', 'inherit', 'inherit'],
     // Own process group: a terminal's Ctrl-C reaches only us, and we stop the services in order.
     detached: true,

@@ -4,6 +4,9 @@
 // running; otherwise `node scripts/start.mjs` starts one (in its own process group, its output in a
 // log file), and it is stopped again at the end. Requests are paced (POSTMAN_DELAY_MS, default
 // 2100 ms) so the run stays within the default rate limit of 5 requests per 10 s per client.
+// POSTMAN_ADMIN_EMAIL and POSTMAN_ADMIN_PASSWORD replace the environment's admin account (the
+// development one, admin@market.local / market-admin-dev) for a stack with its own, such as compose
+// with ADMIN_EMAIL / ADMIN_PASSWORD from .env.
 // Fails when an assertion failed, a request or a script errored, or no assertion ran at all.
 // The last line is `N passed, M failed` (assertion counts).
 import { spawn } from 'node:child_process';
@@ -109,7 +112,11 @@ function runCollection() {
       {
         collection,
         environment,
-        envVar: [{ key: 'baseUrl', value: baseUrl }],
+        envVar: [
+          { key: 'baseUrl', value: baseUrl },
+          ...(process.env.POSTMAN_ADMIN_EMAIL ? [{ key: 'adminEmail', value: process.env.POSTMAN_ADMIN_EMAIL }] : []),
+          ...(process.env.POSTMAN_ADMIN_PASSWORD ? [{ key: 'adminPassword', value: process.env.POSTMAN_ADMIN_PASSWORD }] : []),
+        ],
         delayRequest,
         timeoutRequest: 30_000,
         reporters: 'cli',

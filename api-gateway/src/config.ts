@@ -1,11 +1,13 @@
 import { z } from 'zod';
-import { baseSettings, jwtSettings, loadConfig, requireJwtSecretInProduction, setting } from '@market/common';
+import { baseSettings, keySettings, loadConfig, setting } from '@market/common';
 
 export const gatewayConfigSchema = z
   .object({
     ...baseSettings,
-    ...jwtSettings,
+    ...keySettings,
     PORT: setting.port(8080),
+    /** Internal port for /metrics, /healthz and /readyz; never published. */
+    METRICS_PORT: setting.port(9100),
     USERS_SERVICE_URL: setting.url('http://localhost:3001', ['http:', 'https:']),
     REDIS_URL: setting.url('redis://localhost:6379', ['redis:', 'rediss:']),
     RATE_LIMIT_MAX: setting.int(5, 1, 1_000_000_000),
@@ -18,8 +20,7 @@ export const gatewayConfigSchema = z
       .transform((v): boolean | number => (v === 'true' ? true : v === 'false' ? false : Number(v))),
     CACHE_TTL_SECONDS: setting.int(60, 0, 86_400),
     USERS_TIMEOUT_MS: setting.int(5000, 100, 120_000),
-  })
-  .superRefine(requireJwtSecretInProduction);
+  });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;
 

@@ -13,13 +13,14 @@ const problem = z.object({
 });
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid input: malformed JSON, or every bad field listed in `errors`',
+  400: 'Invalid input: malformed JSON, a body that does not decode as its `Content-Encoding` (`invalid_body`), a `Content-Encoding` other than gzip or deflate (`unsupported_encoding`), or every bad field listed in `errors`',
   401: 'Missing, invalid or expired access token',
   402: 'The card was declined (`card_declined`); the order stays pending',
   403: 'Signed in, but not allowed to do this',
   404: 'Not found (or not yours)',
   409: 'Conflicts with the current state (e.g. `listing_reserved`, `listing_sold`, `order_not_pending`)',
   413: 'The body is larger than 100 kB',
+  415: 'The body is not JSON (`unsupported_media_type`)',
   429: 'Rate limited; see `Retry-After` and the `RateLimit` headers',
   503: 'A backing service is unavailable',
   504: 'A backing service did not answer in time',
@@ -34,7 +35,7 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
   for (const route of routes) {
-    const statuses = [...new Set([...ALWAYS, ...(route.access === 'anyone' ? [] : [401]), ...route.problems])].sort();
+    const statuses = [...new Set([...ALWAYS, ...(route.access === 'anyone' ? [] : [401]), ...(route.body ? [415] : []), ...route.problems])].sort();
     registry.registerPath({
       method: route.method,
       path: openApiPath(route.path),

@@ -4,6 +4,7 @@
  * client is installed.
  */
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
@@ -36,6 +37,20 @@ const HEALTH_PORT: Record<string, [string, number]> = {
   'orders-service': ['METRICS_PORT', 9102],
   'payments-service': ['METRICS_PORT', 9103],
 };
+/** Who may connect to each Deployment's pods, and on which port (k8s/network-policy.yaml). */
+const CALLERS: Record<string, { port: number; from: string }[]> = {
+  'api-gateway': [
+    { port: 8080, from: 'namespace ingress-nginx' },
+    { port: 9100, from: 'namespace monitoring' },
+  ],
+  'users-service': [
+    { port: 3001, from: 'pod api-gateway' },
+    { port: 3001, from: 'namespace monitoring' },
+  ],
+  'listings-service': [{ port: 9101, from: 'namespace monitoring' }],
+  'orders-service': [{ port: 9102, from: 'namespace monitoring' }],
+  'payments-service': [{ port: 9103, from: 'namespace monitoring' }],
+};
 /** The compose services each one must wait for, healthy. */
 const NEEDS: Record<string, string[]> = {
   'users-service': ['mysql', 'rabbitmq'],
@@ -45,8 +60,23 @@ const NEEDS: Record<string, string[]> = {
   'api-gateway': ['rabbitmq', 'redis', 'users-service'],
 };
 const STATEFUL = ['mysql', 'redis', 'rabbitmq'];
+/** The name each process goes by in SERVICE_PUBLIC_KEYS, its RabbitMQ user, and the prefix of its own variables. */
+const PROCESS: Record<string, { name: string; rabbitUser: string; prefix: string }> = {
+  'api-gateway': { name: 'api-gateway', rabbitUser: 'api-gateway', prefix: 'API_GATEWAY' },
+  'users-service': { name: 'users', rabbitUser: 'users-service', prefix: 'USERS' },
+  'listings-service': { name: 'listings', rabbitUser: 'listings-service', prefix: 'LISTINGS' },
+  'orders-service': { name: 'orders', rabbitUser: 'orders-service', prefix: 'ORDERS' },
+  'payments-service': { name: 'payments', rabbitUser: 'payments-service', prefix: 'PAYMENTS' },
+};
+const own = (service: string) => PROCESS[service] as { name: string; rabbitUser: string; prefix: string };
+/** `npm run keys` prints these; each process's own private key is `<PREFIX>_SERVICE_KEY`. */
+const SERVICE_KEYS = Object.values(PROCESS).map((p) => `${p.prefix}_SERVICE_KEY`);
+const KEYS = ['JWT_PRIVATE_KEY', 'JWT_PUBLIC_KEYS', 'SERVICE_PUBLIC_KEYS', ...SERVICE_KEYS];
+const RABBITMQ_PASSWORDS = Object.values(PROCESS).map((p) => `${p.prefix}_RABBITMQ_PASSWORD`);
 /** Secrets compose must refuse to start without (`${NAME:?message}`). */
-const REQUIRED_SECRETS = ['JWT_SECRET', 'MYSQL_ROOT_PASSWORD', 'RABBITMQ_PASSWORD'];
+const REQUIRED_SECRETS = ['MYSQL_ROOT_PASSWORD', ...RABBITMQ_PASSWORDS, ...KEYS];
+/** The placeholder .env.example holds for every key: production refuses it. */
+const KEY_PLACEHOLDER = 'run-npm-run-keys';
 /** Variables docker compose itself reads from .env (not interpolated in the file). */
 const COMPOSE_OWN_VARIABLES = ['COMPOSE_PROJECT_NAME'];
 
@@ -369,17 +399,15 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  test('publishes only the gateway, plus the RabbitMQ management UI on localhost', () => {
+  test('publishes only the gateway’s public port: its ops port, the services and the servers stay internal', () => {
     const published = Object.entries(composeServices)
-      .filter(([, s]) => list(dict(s).ports).length > 0)
-      .map(([name]) => name)
-      .sort();
-    expect(published).toEqual(['api-gateway', 'rabbitmq']);
-    const gatewayPort = interpolate(String(list(dict(composeServices['api-gateway']).ports)[0]), exampleVars);
-    expect(gatewayPort).toBe('8080:8080');
-    for (const mapping of list(dict(composeServices.rabbitmq).ports).map((p) => interpolate(String(p), exampleVars))) {
-      expect(mapping).toMatch(/^127\.0\.0\.1:\d+:15672$/);
-    }
+      .filter(([, s]) => list(dict(s).ports).length > 0 || dict(s).network_mode === 'host')
+      .map(([name]) => name);
+    expect(published).toEqual(['api-gateway']);
+    const mappings = list(dict(composeServices['api-gateway']).ports).map((p) => interpolate(String(p), exampleVars));
+    expect(mappings).toEqual(['8080:8080']);
+    const gatewayEnv = dict(dict(composeServices['api-gateway']).environment);
+    expect(interpolate(String(gatewayEnv.METRICS_PORT), exampleVars)).not.toBe('8080');
   });
 
   test('passes each service only variables that service reads', () => {
@@ -394,6 +422,8 @@ describe('docker-compose.yml', () => {
       const env = dict(dict(composeServices[service]).environment);
       const value = (name: string) => interpolate(String(env[name]), exampleVars);
       expect(value('NODE_ENV')).toBe('production');
+      // Inside the container the listeners must answer on the compose network, not on 127.0.0.1.
+      expect(value('HOST')).toBe('0.0.0.0');
       expect(value('RABBITMQ_URL')).toMatch(/^amqp:\/\/[^:]+:[^@]+@rabbitmq:5672$/);
       if (SERVICE_ENV[service]?.includes('MYSQL_URL')) expect(value('MYSQL_URL')).toMatch(/^mysql:\/\/root:[^@]+@mysql:3306$/);
       for (const name of Object.keys(env)) expect(() => value(name)).not.toThrow();
@@ -410,6 +440,215 @@ describe('docker-compose.yml', () => {
       expect({ secret, ops: [...new Set(ops)] }).toEqual({ secret, ops: [':?'] });
       expect(() => interpolate(`\${${secret}:?missing}`, {})).toThrow(/required/);
     }
+  });
+
+  test('has no guest: no container logs in to RabbitMQ as a default or shared user', () => {
+    expect(composeText).not.toMatch(/guest/i);
+    const rabbitmqEnv = Object.keys(dict(dict(composeServices.rabbitmq).environment));
+    expect(rabbitmqEnv.filter((name) => name.startsWith('RABBITMQ_DEFAULT_'))).toEqual([]);
+  });
+
+  test('logs each service in to RabbitMQ as its own user, with its own password', () => {
+    const users = new Set<string>();
+    for (const service of SERVICES) {
+      const raw = String(dict(dict(composeServices[service]).environment).RABBITMQ_URL);
+      const url = new URL(interpolate(raw, exampleVars));
+      expect({ service, user: url.username }).toEqual({ service, user: own(service).rabbitUser });
+      expect({ service, password: interpolations(raw).map((u) => u.name) }).toEqual({ service, password: [`${own(service).prefix}_RABBITMQ_PASSWORD`] });
+      users.add(url.username);
+    }
+    expect(users.size).toBe(SERVICES.length);
+  });
+
+  test('gives each service its own SERVICE key alone, JWT_PRIVATE_KEY to users-service alone, and the public keys to all', () => {
+    for (const service of SERVICES) {
+      const env = dict(dict(composeServices[service]).environment);
+      const fed = Object.values(env).flatMap((v) => interpolations(String(v)).map((u) => u.name));
+      expect({ service, serviceKeys: fed.filter((n) => SERVICE_KEYS.includes(n)) }).toEqual({ service, serviceKeys: [`${own(service).prefix}_SERVICE_KEY`] });
+      expect({ service, privateKey: interpolations(String(env.SERVICE_PRIVATE_KEY)).map((u) => u.name) }).toEqual({ service, privateKey: [`${own(service).prefix}_SERVICE_KEY`] });
+      expect({ service, signsTokens: fed.includes('JWT_PRIVATE_KEY') || 'JWT_PRIVATE_KEY' in env }).toEqual({ service, signsTokens: service === 'users-service' });
+      expect({ service, publicKeys: [env.JWT_PUBLIC_KEYS, env.SERVICE_PUBLIC_KEYS].map((v) => interpolations(String(v)).map((u) => u.name)) }).toEqual({
+        service,
+        publicKeys: [['JWT_PUBLIC_KEYS'], ['SERVICE_PUBLIC_KEYS']],
+      });
+    }
+    for (const server of STATEFUL) {
+      const fed = Object.values(dict(dict(composeServices[server]).environment)).flatMap((v) => interpolations(String(v)).map((u) => u.name));
+      expect({ server, keys: fed.filter((n) => KEYS.includes(n)) }).toEqual({ server, keys: [] });
+    }
+  });
+
+  test('sets the payment provider explicitly, since production never falls back to the sandbox', () => {
+    const env = dict(dict(composeServices['payments-service']).environment);
+    expect(interpolations(String(env.PAYMENTS_PROVIDER))).toEqual([{ name: 'PAYMENTS_PROVIDER', op: ':?' }]);
+    expect(['sandbox', 'stripe']).toContain(interpolate(String(env.PAYMENTS_PROVIDER), exampleVars));
+  });
+
+  test('starts the broker through rabbitmq/entrypoint.sh, which imports the users of rabbitmq/definitions.sh', () => {
+    const rabbitmq = dict(composeServices.rabbitmq);
+    expect(rabbitmq.entrypoint).toEqual(['bash', '/etc/rabbitmq/market/entrypoint.sh']);
+    expect(rabbitmq.command).toEqual(['rabbitmq-server']);
+    const mounts = list(rabbitmq.volumes).map(String);
+    expect(mounts).toEqual(expect.arrayContaining(['./rabbitmq:/etc/rabbitmq/market:ro', './rabbitmq/market.conf:/etc/rabbitmq/conf.d/90-market.conf:ro']));
+    expect(read('rabbitmq/entrypoint.sh')).toContain('bash /etc/rabbitmq/market/definitions.sh > "$definitions"');
+    const definitionsPath = /^definitions\.local\.path = (.+)$/m.exec(read('rabbitmq/market.conf'))?.[1];
+    expect(read('rabbitmq/entrypoint.sh')).toContain(`definitions=${definitionsPath}`);
+    // In memory: the password hashes never reach the data volume.
+    expect(list(rabbitmq.tmpfs).map(String)).toContain(path.dirname(definitionsPath as string));
+    const env = dict(rabbitmq.environment);
+    for (const variable of [...RABBITMQ_PASSWORDS, 'BUS_PREFIX']) expect(interpolations(String(env[variable])).map((u) => u.name)).toEqual([variable]);
+  });
+});
+
+describe('rabbitmq/definitions.sh', () => {
+  interface Permission {
+    user: string;
+    vhost: string;
+    configure: string;
+    write: string;
+    read: string;
+  }
+  interface TopicPermission {
+    user: string;
+    vhost: string;
+    exchange: string;
+    write: string;
+    read: string;
+  }
+  interface Definitions {
+    users: { name: string; password_hash: string; hashing_algorithm: string; tags: string[] }[];
+    permissions: Permission[];
+    topic_permissions: TopicPermission[];
+  }
+  const render = (env: Record<string, string>) =>
+    spawnSync('bash', [path.join(ROOT, 'rabbitmq/definitions.sh')], { env: { PATH: process.env.PATH, ...env }, encoding: 'utf8', timeout: 30_000 });
+  const passwords = Object.fromEntries(RABBITMQ_PASSWORDS.map((v) => [v, exampleVars[v] as string]));
+  const run = render({ BUS_PREFIX: 'market', ...passwords });
+  const definitions = JSON.parse(run.status === 0 ? run.stdout : '{}') as Definitions;
+  const permissionOf = (user: string) => definitions.permissions?.find((p) => p.user === user) as Permission;
+  const topicOf = (user: string) => definitions.topic_permissions?.find((p) => p.user === user && p.exchange === 'market.events') as TopicPermission;
+  // RabbitMQ matches these regular expressions (PCRE) against the full name; these use nothing JavaScript reads differently.
+  const allows = (regex: string, name: string) => new RegExp(regex).test(name);
+
+  /**
+   * What each process does on the broker (common/src/rpc, common/src/events, orders-service's expiry),
+   * with BUS_PREFIX=market: declare = configure, publish = write on the exchange, bind = write on the
+   * queue and read on the exchange, consume = read; a queue with a dead-letter exchange needs write on
+   * that exchange and read on the queue.
+   */
+  const rpcServer = (queue: string) => ({ configure: [queue], write: ['amq.default'], read: [queue] });
+  const deadLetter = { configure: ['market.dead-letter'], write: ['market.dead-letter'], read: ['market.dead-letter'] };
+  const subscription = (queue: string) => ({ configure: [queue, 'market.events'], write: [queue], read: [queue, 'market.events'] });
+  const merge = (...parts: { configure?: string[]; write?: string[]; read?: string[] }[]) => ({
+    configure: parts.flatMap((p) => p.configure ?? []),
+    write: parts.flatMap((p) => p.write ?? []),
+    read: parts.flatMap((p) => p.read ?? []),
+  });
+  const rpcClient = { write: ['amq.default'], read: ['amq.rabbitmq.reply-to'] };
+  const outbox = { configure: ['market.events'], write: ['market.events'] };
+  const NEEDS: Record<string, ReturnType<typeof merge>> = {
+    'api-gateway': merge(rpcClient, deadLetter, subscription('amq.gen-JrLbVhQe0x6Gq2Zs3Mw5Tg'), subscription('market.gateway.revocations')),
+    'users-service': merge(rpcClient, deadLetter, outbox, rpcServer('market.rpc.users')),
+    'listings-service': merge(rpcClient, deadLetter, outbox, rpcServer('market.rpc.listings'), subscription('market.listings.user-deleted'), subscription('market.listings.revocations')),
+    'orders-service': merge(
+      rpcClient,
+      deadLetter,
+      outbox,
+      rpcServer('market.rpc.orders'),
+      subscription('market.orders.revocations'),
+      // The expiry: a wait queue dead-lettered through the default exchange to the queue it consumes.
+      { configure: ['market.orders.expired', 'market.orders.expiry-wait.900s'], write: ['amq.default'], read: ['market.orders.expired', 'market.orders.expiry-wait.900s'] },
+    ),
+    'payments-service': merge(rpcClient, deadLetter, outbox, rpcServer('market.rpc.payments'), subscription('market.payments.revocations')),
+  };
+  /** The events each process owns (topic write) and follows (topic read: its binding keys). */
+  const EVENTS: Record<string, { publishes: string[]; binds: string[] }> = {
+    'api-gateway': { publishes: [], binds: ['listing.*', 'user.deleted', 'user.*'] },
+    'users-service': { publishes: ['user.deleted'], binds: [] },
+    'listings-service': { publishes: ['listing.created', 'listing.sold'], binds: ['user.deleted', 'user.*'] },
+    'orders-service': { publishes: ['order.created', 'order.completed'], binds: ['user.*'] },
+    'payments-service': { publishes: ['payment.succeeded', 'payment.refunded'], binds: ['user.*'] },
+  };
+
+  test('renders with the .env.example passwords', () => {
+    expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
+  });
+
+  test('makes one user per process and no other: no guest, no administrator', () => {
+    expect(definitions.users.map((u) => u.name).sort()).toEqual(SERVICES.map((s) => own(s).rabbitUser).sort());
+    for (const user of definitions.users) expect({ user: user.name, tags: user.tags }).toEqual({ user: user.name, tags: [] });
+    expect(definitions.permissions.map((p) => p.vhost)).toEqual(SERVICES.map(() => '/'));
+  });
+
+  test('stores each password the way RabbitMQ does: salted SHA-256, never in clear', () => {
+    for (const service of SERVICES) {
+      const user = definitions.users.find((u) => u.name === own(service).rabbitUser);
+      const password = passwords[`${own(service).prefix}_RABBITMQ_PASSWORD`] as string;
+      expect(user?.hashing_algorithm).toBe('rabbit_password_hashing_sha256');
+      const raw = Buffer.from(user?.password_hash ?? '', 'base64');
+      const salt = raw.subarray(0, 4);
+      expect(raw.subarray(4).equals(createHash('sha256').update(Buffer.concat([salt, Buffer.from(password, 'utf8')])).digest())).toBe(true);
+    }
+    expect(run.stdout).not.toContain('change-me');
+  });
+
+  test.each(SERVICES)('lets %s do what its code does on the broker', (service) => {
+    const permission = permissionOf(own(service).rabbitUser);
+    const needs = NEEDS[service] as ReturnType<typeof merge>;
+    for (const kind of ['configure', 'write', 'read'] as const) {
+      const refused = needs[kind].filter((name) => !allows(permission[kind], name));
+      expect({ kind, refused }).toEqual({ kind, refused: [] });
+    }
+    const topic = topicOf(own(service).rabbitUser);
+    const events = EVENTS[service] as { publishes: string[]; binds: string[] };
+    expect(events.publishes.filter((key) => !allows(topic.write, key))).toEqual([]);
+    expect(events.binds.filter((key) => !allows(topic.read, key))).toEqual([]);
+  });
+
+  test.each(SERVICES)('refuses %s every other process’s queues and events', (service) => {
+    const permission = permissionOf(own(service).rabbitUser);
+    const topic = topicOf(own(service).rabbitUser);
+    for (const other of SERVICES.filter((s) => s !== service)) {
+      const theirs = [...new Set([...(NEEDS[other] as ReturnType<typeof merge>).configure, ...(NEEDS[other] as ReturnType<typeof merge>).read])].filter(
+        (name) => !['market.events', 'market.dead-letter', 'amq.rabbitmq.reply-to'].includes(name) && !name.startsWith('amq.gen-'),
+      );
+      for (const kind of ['configure', 'write', 'read'] as const) {
+        expect({ service, other, kind, allowed: theirs.filter((name) => allows(permission[kind], name)) }).toEqual({ service, other, kind, allowed: [] });
+      }
+      // It cannot publish another's events, e.g. listings-service an order.completed.
+      const forged = (EVENTS[other] as { publishes: string[] }).publishes;
+      expect({ service, other, forged: forged.filter((key) => allows(topic.write, key)) }).toEqual({ service, other, forged: [] });
+    }
+    // Nothing beyond what it uses: not the whole vhost, no exchange of its own making.
+    for (const kind of ['configure', 'write', 'read'] as const) {
+      expect(allows(permission[kind], 'market.anything')).toBe(false);
+      expect(allows(permission[kind], 'amq.topic')).toBe(false);
+    }
+    // Events nobody owns (a forged payment.* from the gateway, say) are refused to everyone but their owner.
+    expect(allows(topic.write, 'admin.promoted')).toBe(false);
+  });
+
+  test('names the queues after BUS_PREFIX, with its dots literal', () => {
+    const other = render({ BUS_PREFIX: 'staging.market', ...passwords });
+    const permission = (JSON.parse(other.stdout) as Definitions).permissions.find((p) => p.user === 'orders-service') as Permission;
+    expect(allows(permission.read, 'staging.market.rpc.orders')).toBe(true);
+    expect(allows(permission.read, 'staging-market.rpc.orders')).toBe(false);
+    expect(allows(permission.read, 'market.rpc.orders')).toBe(false);
+  });
+
+  test('refuses a missing password, or one that would not survive inside RABBITMQ_URL, naming the variable', () => {
+    const missing = render({ ...passwords, ORDERS_RABBITMQ_PASSWORD: '' });
+    expect(missing.status).not.toBe(0);
+    expect(missing.stderr).toContain('ORDERS_RABBITMQ_PASSWORD');
+    const unsafe = render({ ...passwords, USERS_RABBITMQ_PASSWORD: 'p@ss/word' });
+    expect(unsafe.status).not.toBe(0);
+    expect(unsafe.stderr).toContain('USERS_RABBITMQ_PASSWORD');
+  });
+
+  test('is started with the placeholders refused, so a stack from .env.example never runs with them', () => {
+    const entrypoint = read('rabbitmq/entrypoint.sh');
+    for (const variable of RABBITMQ_PASSWORDS) expect(entrypoint).toContain(variable);
+    expect(entrypoint).toContain('== change-me*');
   });
 });
 
@@ -443,9 +682,12 @@ describe('.env.example', () => {
     });
   });
 
-  test('holds obvious placeholders for the secrets, with a JWT_SECRET long enough for production', () => {
-    for (const secret of REQUIRED_SECRETS) expect(envExample.active.get(secret)).toMatch(/^change-me/);
-    expect((envExample.active.get('JWT_SECRET') ?? '').length).toBeGreaterThanOrEqual(32);
+  test('holds placeholders production refuses: change-me… for passwords, run-npm-run-keys for keys', () => {
+    for (const secret of REQUIRED_SECRETS.filter((s) => !KEYS.includes(s))) expect({ secret, value: envExample.active.get(secret) }).toEqual({ secret, value: expect.stringMatching(/^change-me/) });
+    for (const key of KEYS) expect({ key, value: envExample.active.get(key) }).toEqual({ key, value: KEY_PLACEHOLDER });
+    // `grep -v '=run-npm-run-keys$' .env.example > .env && npm run --silent keys >> .env` leaves no placeholder key behind.
+    expect([...envExample.active].filter(([, value]) => value === KEY_PLACEHOLDER).map(([name]) => name).sort()).toEqual([...KEYS].sort());
+    expect(envExample.active.has('JWT_SECRET')).toBe(false);
   });
 
   test('uses the services’ own defaults', () => {
@@ -465,6 +707,16 @@ describe('.env.example', () => {
       TRUST_PROXY: 'false',
       CACHE_TTL_SECONDS: '60',
       STRIPE_SECRET_KEY: '',
+      GATEWAY_METRICS_PORT: '9100',
+      MAX_PENDING_ORDERS_PER_BUYER: '5',
+      REHOLD_COOLDOWN_SECONDS: '600',
+      WAITLIST_HOLD_SECONDS: '300',
+      WAITLIST_MAX_LENGTH: '100',
+      WAITLIST_MAX_PER_PERSON: '10',
+      COUPON_FAILURES_MAX: '10',
+      COUPON_FAILURES_WINDOW_SECONDS: '900',
+      // The stack runs as it comes, taking no money; say stripe for real payments.
+      PAYMENTS_PROVIDER: 'sandbox',
     });
   });
 });
@@ -578,6 +830,53 @@ describe('the Kubernetes manifests', () => {
       for (const needed of ['NODE_ENV', 'RABBITMQ_URL', portVar]) expect(names).toContain(needed);
     });
 
+    test('gets its own signing key and RabbitMQ user, the public keys, and the token-signing key only if it is users-service', () => {
+      const fromSecret = Object.fromEntries(
+        list(container.env)
+          .map(dict)
+          .filter((v) => dict(dict(v.valueFrom).secretKeyRef).key !== undefined)
+          .map((v) => [String(v.name), String(dict(dict(v.valueFrom).secretKeyRef).key)]),
+      );
+      expect(fromSecret.SERVICE_PRIVATE_KEY).toBe(`${own(service).prefix}_SERVICE_KEY`);
+      expect(fromSecret.RABBITMQ_URL).toBe(`${own(service).prefix}_RABBITMQ_URL`);
+      expect(fromSecret.JWT_PUBLIC_KEYS).toBe('JWT_PUBLIC_KEYS');
+      expect(fromSecret.SERVICE_PUBLIC_KEYS).toBe('SERVICE_PUBLIC_KEYS');
+      expect(Object.values(fromSecret).filter((key) => SERVICE_KEYS.includes(key))).toEqual([`${own(service).prefix}_SERVICE_KEY`]);
+      expect(Object.values(fromSecret).filter((key) => /_RABBITMQ_URL$/.test(key))).toEqual([`${own(service).prefix}_RABBITMQ_URL`]);
+      expect(Object.values(fromSecret).includes('JWT_PRIVATE_KEY')).toBe(service === 'users-service');
+      const url = new URL(String(dict(exampleSecret?.obj.stringData)[`${own(service).prefix}_RABBITMQ_URL`]));
+      expect(url.username).toBe(own(service).rabbitUser);
+    });
+
+    test('is covered by a NetworkPolicy that admits only its callers, on ports it listens on', () => {
+      const podLabels = dict(dict(dict(dict(deployment?.obj.spec).template).metadata).labels);
+      const policies = ofKind('NetworkPolicy').filter((p) => {
+        const selector = dict(dict(dict(p.obj.spec).podSelector).matchLabels);
+        return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => podLabels[k] === v);
+      });
+      expect(policies.map((p) => p.name)).toEqual([service]);
+      const spec = dict(policies[0]?.obj.spec);
+      expect(spec.policyTypes).toEqual(['Ingress']);
+      const listening = new Set(ports.map((p) => p.containerPort));
+      const admitted: { port: unknown; from: string }[] = [];
+      for (const rule of list(spec.ingress).map(dict)) {
+        // A rule without `from` or `ports` would admit every source or every port.
+        expect(list(rule.from).length).toBeGreaterThan(0);
+        expect(list(rule.ports).length).toBeGreaterThan(0);
+        for (const port of list(rule.ports).map(dict)) {
+          expect({ port: port.port, listening: listening.has(portByName(port.port)) }).toEqual({ port: port.port, listening: true });
+          for (const peer of list(rule.from).map(dict)) {
+            expect(peer.ipBlock).toBeUndefined();
+            const namespace = dict(dict(peer.namespaceSelector).matchLabels)['kubernetes.io/metadata.name'];
+            const pod = dict(dict(peer.podSelector).matchLabels)['app.kubernetes.io/name'];
+            admitted.push({ port: portByName(port.port), from: namespace !== undefined ? `namespace ${String(namespace)}` : `pod ${String(pod)}` });
+          }
+        }
+      }
+      expect(admitted).toEqual(expect.arrayContaining(CALLERS[service] ?? []));
+      expect(admitted.filter((a) => !(CALLERS[service] ?? []).some((c) => c.port === a.port && c.from === a.from))).toEqual([]);
+    });
+
     test('is scaled on CPU by a HorizontalPodAutoscaler', () => {
       const hpa = ofKind('HorizontalPodAutoscaler').find((h) => dict(dict(h.obj.spec).scaleTargetRef).name === service);
       expect(hpa?.obj.apiVersion).toBe('autoscaling/v2');
@@ -588,6 +887,62 @@ describe('the Kubernetes manifests', () => {
       // With an HPA, a replicas count in the Deployment would reset the scale on every apply.
       expect(dict(deployment?.obj.spec).replicas).toBeUndefined();
     });
+  });
+
+  test('deny every connection into the namespace that a NetworkPolicy does not admit', () => {
+    const denyAll = ofKind('NetworkPolicy').filter((p) => {
+      const spec = dict(p.obj.spec);
+      return Object.keys(dict(spec.podSelector)).length === 0 && list(spec.policyTypes).includes('Ingress') && list(spec.ingress).length === 0;
+    });
+    expect(denyAll.map((p) => p.file)).toEqual(['network-policy.yaml']);
+  });
+
+  test('admit the ingress controller’s pods to the gateway from its namespace only (both selectors in one peer)', () => {
+    const policy = ofKind('NetworkPolicy').find((p) => p.name === 'api-gateway');
+    const peers = list(dict(policy?.obj.spec).ingress)
+      .map(dict)
+      .filter((rule) => list(rule.ports).some((p) => dict(p).port === 8080))
+      .flatMap((rule) => list(rule.from).map(dict));
+    expect(peers).toEqual([
+      {
+        namespaceSelector: { matchLabels: { 'kubernetes.io/metadata.name': 'ingress-nginx' } },
+        podSelector: { matchLabels: { 'app.kubernetes.io/name': 'ingress-nginx' } },
+      },
+    ]);
+  });
+
+  test('trust exactly one proxy hop, the ingress controller, so a client cannot choose its own address', () => {
+    expect(configMaps.get('api-gateway-config')?.TRUST_PROXY).toBe('1');
+  });
+
+  test('bind every listener to the pod address and serve the gateway’s /metrics on its own ops port', () => {
+    expect(configMaps.get('market-common')?.HOST).toBe('0.0.0.0');
+    const gatewayConfig = configMaps.get('api-gateway-config') ?? {};
+    expect(gatewayConfig.METRICS_PORT).toBe('9100');
+    const gateway = ofKind('Deployment').find((d) => d.name === 'api-gateway');
+    const template = dict(dict(gateway?.obj.spec).template);
+    const container = dict(list(dict(template.spec).containers)[0]);
+    expect(list(container.ports).map(dict).map((p) => p.containerPort)).toEqual([8080, 9100]);
+    expect(dict(dict(template.metadata).annotations)['prometheus.io/port']).toBe('9100');
+  });
+
+  test('list the hold, waiting-list, coupon and payment-provider settings with their defaults', () => {
+    expect(configMaps.get('orders-service-config')).toMatchObject({
+      MAX_PENDING_ORDERS_PER_BUYER: '5', REHOLD_COOLDOWN_SECONDS: '600', WAITLIST_HOLD_SECONDS: '300', WAITLIST_MAX_LENGTH: '100', WAITLIST_MAX_PER_PERSON: '10',
+    });
+    expect(configMaps.get('payments-service-config')).toMatchObject({ COUPON_FAILURES_MAX: '10', COUPON_FAILURES_WINDOW_SECONDS: '900' });
+    expect(['stripe', 'sandbox']).toContain(configMaps.get('payments-service-config')?.PAYMENTS_PROVIDER);
+  });
+
+  test('come with a secret template whose keys production refuses: change-me… and run-npm-run-keys', () => {
+    const data = dict(exampleSecret?.obj.stringData);
+    for (const key of KEYS) expect({ key, value: data[key] }).toEqual({ key, value: KEY_PLACEHOLDER });
+    for (const service of SERVICES) {
+      const url = new URL(String(data[`${own(service).prefix}_RABBITMQ_URL`]));
+      expect({ service, password: url.password }).toEqual({ service, password: expect.stringMatching(/^change-me/) });
+    }
+    expect(Object.keys(data)).not.toContain('JWT_SECRET');
+    expect(Object.keys(data)).not.toContain('RABBITMQ_URL');
   });
 
   test('route the ingress to the gateway Service', () => {

@@ -1,4 +1,6 @@
+import { createPrivateKey, createPublicKey, generateKeyPairSync } from 'node:crypto';
 import jwt from 'jsonwebtoken';
+import { keyIdOf } from '@market/common';
 import { client } from '../../test/support/http';
 import { startStack, type Stack } from '../../test/support/stack';
 
@@ -53,8 +55,11 @@ test('identity headers a client sets are ignored', async () => {
 });
 
 describe('access tokens', () => {
-  const secret = 'market-development-secret-do-not-use-in-production';
   const sub = '00000000-0000-4000-8000-000000000001';
+  // The stack's real signing key: these tokens fail for what they say, not for who signed them.
+  const signingKey = () => createPrivateKey({ key: Buffer.from(stack.keys.jwtPrivateKey, 'base64'), format: 'der', type: 'pkcs8' });
+  const realSign = (claims: object, options: jwt.SignOptions): string =>
+    jwt.sign(claims, signingKey(), { algorithm: 'ES256', keyid: keyIdOf(createPublicKey(signingKey())), ...options });
 
   test('a token with alg "none" is refused', async () => {
     const token = jwt.sign({ role: 'admin', sub, iss: 'market-users', aud: 'market' }, '', { algorithm: 'none' });
@@ -62,17 +67,24 @@ describe('access tokens', () => {
   });
 
   test('a token signed with another secret is refused', async () => {
-    const token = jwt.sign({ role: 'admin' }, 'another-secret-that-is-long-enough-to-look-real', { subject: sub, issuer: 'market-users', audience: 'market' });
+    const { privateKey } = generateKeyPairSync('ec', { namedCurve: 'P-256' });
+    // Same kid as the real key, so only the signature can give it away.
+    const token = jwt.sign({ role: 'admin', ver: 0 }, privateKey, { algorithm: 'ES256', keyid: keyIdOf(createPublicKey(signingKey())), subject: sub, issuer: 'market-users', audience: 'market', expiresIn: 60 });
     expectProblem(await client(stack).get('/users/me', token), 401, 'invalid_token');
   });
 
   test('a token for another audience is refused', async () => {
-    const token = jwt.sign({ role: 'user' }, secret, { subject: sub, issuer: 'market-users', audience: 'someone-else' });
+    const token = realSign({ role: 'user', ver: 0 }, { subject: sub, issuer: 'market-users', audience: 'someone-else', expiresIn: 60 });
     expectProblem(await client(stack).get('/users/me', token), 401, 'invalid_token');
   });
 
+  test('a token without an expiry is refused, even when properly signed', async () => {
+    const token = realSign({ role: 'user', ver: 0 }, { subject: sub, issuer: 'market-users', audience: 'market' });
+    expectProblem(await client(stack).get('/listings', token), 401, 'invalid_token');
+  });
+
   test('an expired token is refused as expired', async () => {
-    const token = jwt.sign({ role: 'user', exp: Math.floor(Date.now() / 1000) - 10 }, secret, { subject: sub, issuer: 'market-users', audience: 'market' });
+    const token = realSign({ role: 'user', ver: 0, exp: Math.floor(Date.now() / 1000) - 10 }, { subject: sub, issuer: 'market-users', audience: 'market' });
     expectProblem(await client(stack).get('/users/me', token), 401, 'token_expired');
   });
 
@@ -96,10 +108,11 @@ test('health answers 200 and readiness reports each dependency', async () => {
   expect(ready.body.checks).toEqual({ redis: true, rabbitmq: true, usersService: true });
 });
 
-test('metrics are exposed in the Prometheus format with route templates', async () => {
+test('metrics are exposed in the Prometheus format with route templates, on the internal port only', async () => {
   const api = client(stack);
   await api.get('/listings');
-  const res = await fetch(`${stack.url}/metrics`);
+  expect((await fetch(`${stack.url}/metrics`)).status).toBe(404);
+  const res = await fetch(`http://127.0.0.1:${stack.gateway.opsPort}/metrics`);
   const text = await res.text();
   expect(res.headers.get('content-type')).toContain('text/plain');
   expect(text).toMatch(/market_http_request_duration_seconds_count\{service="api-gateway",method="GET",route="\/listings",status="200"\}/);

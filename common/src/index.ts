@@ -12,3 +12,4 @@ export * as contracts from './contracts';
 export type { EventType, EventMap } from './contracts/events';
 export * from './service/run';
 export * from './service/rpc-service';
+export * from './service/revocations';

@@ -40,7 +40,7 @@ test('after a broker restart the stack recovers by itself: RPC, consumers and ca
   // The gateway's event queue was re-declared: a change made behind its back still reaches its cache.
   await api.get(`/listings/${before.id}`);
   const buyer = await api.signUp();
-  await stack.gateway.rpc.call('listings.reserve', { id: before.id, orderId: '00000000-0000-4000-8000-0000000000b1' }, { actor: { id: buyer.user.id, role: 'user' } });
+  await (await stack.rpcAs('orders')).call('listings.reserve', { id: before.id, orderId: '00000000-0000-4000-8000-0000000000b1' }, { onBehalfOf: { id: buyer.user.id, role: 'user' } });
   expect(await eventually(async () => (await api.get(`/listings/${before.id}`)).body.listing.status === 'reserved', 5000, 50)).toBe(true);
 
   // Nothing acknowledged was lost or applied twice: exactly the listings that got a 201.

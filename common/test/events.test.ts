@@ -1,7 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import amqp from 'amqplib';
 import { Broker, createLogger, currentContext, runWithContext, dropDatabase, EventSubscriber, eventTablesMigrations, type Knex, openDatabase, Outbox } from '../src';
-import type { EventEnvelope } from '../src/events/outbox';
+import { type EventEnvelope, eventFacts } from '../src/events/outbox';
+import { testIdentities } from './identities';
+
+const ids = testIdentities();
 
 const RABBITMQ_URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672';
 const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@localhost:3306';
@@ -22,8 +25,8 @@ beforeAll(async () => {
   db = await openDatabase({ mysqlUrl: MYSQL_URL, database: `${prefix}_events`, migrations: eventTablesMigrations, logger });
   await db.schema.createTable('things', (t) => t.string('id', 36).primary());
   broker = new Broker({ url: RABBITMQ_URL, logger, name: 'events-test' });
-  outbox = new Outbox(db, broker, { prefix, logger, pollMs: 60_000 });
-  subscriber = new EventSubscriber(broker, { prefix, logger }).subscribe({
+  outbox = new Outbox(db, broker, { prefix, logger, pollMs: 60_000, identity: ids.identity('users') });
+  subscriber = new EventSubscriber(broker, { prefix, logger, identity: ids.identity('listings') }).subscribe({
     queue: 'test.user-events',
     patterns: ['user.*'],
     dedupe: db,
@@ -87,7 +90,9 @@ test('a duplicate delivery of the same event is handled once', async () => {
   const envelope = { id: randomUUID(), type: 'user.deleted', occurredAt: new Date().toISOString(), payload: { userId: randomUUID() } };
   const connection = await amqp.connect(RABBITMQ_URL);
   const channel = await connection.createChannel();
-  for (let i = 0; i < 3; i++) channel.publish(`${prefix}.events`, 'user.deleted', Buffer.from(JSON.stringify(envelope)));
+  const body = Buffer.from(JSON.stringify(envelope));
+  const headers = ids.identity('users').headers(eventFacts(envelope.id, envelope.type), body);
+  for (let i = 0; i < 3; i++) channel.publish(`${prefix}.events`, 'user.deleted', body, { headers });
   await sleep(500);
   await connection.close();
   expect(handled - before).toBe(1);

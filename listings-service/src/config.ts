@@ -1,9 +1,10 @@
 import { z } from 'zod';
-import { baseSettings, databaseSettings, loadConfig, setting } from '@market/common';
+import { baseSettings, databaseSettings, keySettings, loadConfig, setting } from '@market/common';
 
 export const listingsConfigSchema = z.object({
   ...baseSettings,
   ...databaseSettings,
+  ...keySettings,
   METRICS_PORT: setting.port(9101),
 });
 

@@ -131,12 +131,12 @@ describe('deleting a listing', () => {
     const listing = await api.createListing(seller.accessToken);
     const orderId = '00000000-0000-4000-8000-0000000000aa';
     const buyer = { id: other.user.id, role: 'user' as const };
-    await stack.gateway.rpc.call('listings.reserve', { id: listing.id, orderId }, { actor: buyer });
+    await (await stack.rpcAs('orders')).call('listings.reserve', { id: listing.id, orderId }, { onBehalfOf: buyer });
     const edit = await api.patch(`/listings/${listing.id}`, { priceCents: 1 }, seller.accessToken);
     expect(edit.status).toBe(409);
     expect(edit.body.code).toBe('listing_reserved');
     expect((await api.del(`/listings/${listing.id}`, seller.accessToken)).body.code).toBe('listing_reserved');
-    await stack.gateway.rpc.call('listings.markSold', { id: listing.id, orderId }, { actor: buyer });
+    await (await stack.rpcAs('orders')).call('listings.markSold', { id: listing.id, orderId }, {});
     expect((await api.patch(`/listings/${listing.id}`, { priceCents: 1 }, seller.accessToken)).body.code).toBe('listing_sold');
     expect((await api.del(`/listings/${listing.id}`, seller.accessToken)).body.code).toBe('listing_sold');
   });
@@ -149,8 +149,9 @@ describe('reservations (the RPC orders-service uses)', () => {
   test('one conditional change: of many parallel reservations exactly one wins', async () => {
     const listing = await api.createListing(seller.accessToken);
     const buyers = await Promise.all([1, 2, 3, 4, 5].map(() => api.signUp()));
+    const orders = await stack.rpcAs('orders');
     const results = await Promise.allSettled(
-      buyers.map((b, i) => stack.gateway.rpc.call('listings.reserve', { id: listing.id, orderId: `00000000-0000-4000-8000-00000000010${i}` }, { actor: { id: b.user.id, role: 'user' } })),
+      buyers.map((b, i) => orders.call('listings.reserve', { id: listing.id, orderId: `00000000-0000-4000-8000-00000000010${i}` }, { onBehalfOf: { id: b.user.id, role: 'user' } })),
     );
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(1);
     const refused = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
@@ -160,10 +161,11 @@ describe('reservations (the RPC orders-service uses)', () => {
 
   test('release only frees a listing held by that same order', async () => {
     const listing = await api.createListing(seller.accessToken);
-    await stack.gateway.rpc.call('listings.reserve', { id: listing.id, orderId: orderA }, { actor: { id: other.user.id, role: 'user' } });
-    await stack.gateway.rpc.call('listings.release', { id: listing.id, orderId: orderB }, { actor: null });
+    const orders = await stack.rpcAs('orders');
+    await orders.call('listings.reserve', { id: listing.id, orderId: orderA }, { onBehalfOf: { id: other.user.id, role: 'user' } });
+    await orders.call('listings.release', { id: listing.id, orderId: orderB }, {});
     expect((await api.get(`/listings/${listing.id}`)).body.listing.status).toBe('reserved');
-    const released = await stack.gateway.rpc.call<{ listing: { status: string } }>('listings.release', { id: listing.id, orderId: orderA }, { actor: null });
+    const released = await orders.call<{ listing: { status: string } }>('listings.release', { id: listing.id, orderId: orderA }, {});
     expect(released.listing.status).toBe('available');
     // The gateway learns of a change made behind its back from the listing.released event.
     expect(await eventually(async () => (await api.get(`/listings/${listing.id}`)).body.listing.status === 'available', 2000, 20)).toBe(true);
@@ -171,6 +173,6 @@ describe('reservations (the RPC orders-service uses)', () => {
 
   test('a seller cannot reserve their own listing', async () => {
     const listing = await api.createListing(seller.accessToken);
-    await expect(stack.gateway.rpc.call('listings.reserve', { id: listing.id, orderId: orderA }, { actor: { id: seller.user.id, role: 'user' } })).rejects.toMatchObject({ status: 403, code: 'own_listing' });
+    await expect((await stack.rpcAs('orders')).call('listings.reserve', { id: listing.id, orderId: orderA }, { onBehalfOf: { id: seller.user.id, role: 'user' } })).rejects.toMatchObject({ status: 403, code: 'own_listing' });
   });
 });

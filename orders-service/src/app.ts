@@ -3,6 +3,7 @@ import type { OrdersConfig } from './config';
 import { ListingsClient } from './data-access/listings-client';
 import { migrations } from './data-access/migrations';
 import { OrderRepository } from './data-access/order-repository';
+import { WaitlistRepository } from './data-access/waitlist-repository';
 import type { OrdersDeps } from './domain/deps';
 import { OrderExpiry } from './entry-points/expiry';
 import { serveOrders } from './entry-points/rpc';
@@ -24,15 +25,19 @@ export function startOrdersService(config: Readonly<OrdersConfig>, logger?: Logg
       const deps: OrdersDeps = {
         db: parts.db,
         orders: new OrderRepository(parts.db),
+        waitlist: new WaitlistRepository(parts.db),
         outbox: parts.outbox,
+        revocations: parts.revocations,
         listings: new ListingsClient(parts.rpcClient),
         // OrderExpiry needs the deps (to expire) and the deps need it (to schedule); it exists before any call.
-        expiry: { schedule: (orderId) => expiry.schedule(orderId) },
+        expiry: { schedule: (orderId, holdSeconds) => expiry.schedule(orderId, holdSeconds) },
         logger: parts.logger,
         ttlSeconds: config.ORDER_TTL_SECONDS,
         rpcTimeoutMs: config.RPC_TIMEOUT_MS,
+        holdLimits: { maxPendingPerBuyer: config.MAX_PENDING_ORDERS_PER_BUYER, reholdCooldownSeconds: config.REHOLD_COOLDOWN_SECONDS },
+        waitlistLimits: { holdSeconds: config.WAITLIST_HOLD_SECONDS, maxLength: config.WAITLIST_MAX_LENGTH, maxPerPerson: config.WAITLIST_MAX_PER_PERSON },
       };
-      const expiry = new OrderExpiry(parts.broker, deps, { prefix: config.BUS_PREFIX, ttlSeconds: config.ORDER_TTL_SECONDS });
+      const expiry = new OrderExpiry(parts.broker, deps, { prefix: config.BUS_PREFIX, holdSeconds: [...new Set([config.ORDER_TTL_SECONDS, config.WAITLIST_HOLD_SECONDS])] });
       const sweep = new Sweep(deps, { ...(options.sweepIntervalMs ? { intervalMs: options.sweepIntervalMs } : {}) });
       serveOrders(parts.rpc, deps);
       await expiry.start();

@@ -25,7 +25,7 @@ const order = async (listingId: string, session: Session = buyer) => api.post('/
 const listingStatus = async (id: string): Promise<string> => (await api.get(`/listings/${id}`)).body.listing.status;
 const actorOf = (session: Session) => ({ id: session.user.id, role: 'user' as const });
 /** What payments-service does once a charge succeeded. */
-const complete = (orderId: string, session: Session) => stack.services.orders!.parts.rpcClient.call<{ order: { status: string } }>('orders.complete', { id: orderId }, { actor: actorOf(session) });
+const complete = async (orderId: string, session: Session) => (await stack.rpcAs('payments')).call<{ order: { status: string } }>('orders.complete', { id: orderId }, { onBehalfOf: actorOf(session) });
 
 describe('placing an order', () => {
   test('a buyer orders a listing: the order is pending, keeps the listed price and holds it for ORDER_TTL_SECONDS', async () => {
@@ -153,7 +153,7 @@ describe('cancelling an order', () => {
       expect(res.status).toBe(200);
       expect(res.body.order.status).toBe('cancelled');
       // A second replica whose sweep runs often: its first attempt meets listings-service still down.
-      replica = await startOrdersService(loadOrdersConfig(stack.env), stack.logger, { sweepIntervalMs: 200 });
+      replica = await startOrdersService(loadOrdersConfig(stack.envFor('orders')), stack.logger, { sweepIntervalMs: 200 });
       await stack.startService('listings');
       expect(await eventually(async () => (await listingStatus(listing.id)) === 'available', 8000)).toBe(true);
     } finally {
@@ -170,9 +170,9 @@ describe('the sweep', () => {
     // What a create request leaves when its process dies between the reservation and the order.
     const db = stack.services.orders!.parts.db;
     await db('reservation_attempts').insert({ order_id: orderId, listing_id: listing.id, created_at: new Date(Date.now() - 10 * 60_000) });
-    await stack.gateway.rpc.call('listings.reserve', { id: listing.id, orderId }, { actor: actorOf(buyer) });
+    await (await stack.rpcAs('orders')).call('listings.reserve', { id: listing.id, orderId }, { onBehalfOf: actorOf(buyer) });
     expect(await listingStatus(listing.id)).toBe('reserved');
-    const replica = await startOrdersService(loadOrdersConfig(stack.env), stack.logger, { sweepIntervalMs: 200 });
+    const replica = await startOrdersService(loadOrdersConfig(stack.envFor('orders')), stack.logger, { sweepIntervalMs: 200 });
     try {
       expect(await eventually(async () => (await listingStatus(listing.id)) === 'available', 5000)).toBe(true);
       expect(await eventually(async () => (await db('reservation_attempts').where({ order_id: orderId })).length === 0, 2000)).toBe(true);
@@ -186,8 +186,8 @@ describe('the sweep', () => {
     const orderId = '00000000-0000-4000-8000-00000000beef';
     const db = stack.services.orders!.parts.db;
     await db('reservation_attempts').insert({ order_id: orderId, listing_id: listing.id, created_at: new Date() });
-    await stack.gateway.rpc.call('listings.reserve', { id: listing.id, orderId }, { actor: actorOf(buyer) });
-    const replica = await startOrdersService(loadOrdersConfig(stack.env), stack.logger, { sweepIntervalMs: 200 });
+    await (await stack.rpcAs('orders')).call('listings.reserve', { id: listing.id, orderId }, { onBehalfOf: actorOf(buyer) });
+    const replica = await startOrdersService(loadOrdersConfig(stack.envFor('orders')), stack.logger, { sweepIntervalMs: 200 });
     try {
       await sleep(600);
       expect(await listingStatus(listing.id)).toBe('reserved');

@@ -1,9 +1,11 @@
 import { describeError, type Logger, type RunningService, startRpcService } from '@market/common';
-import type { PaymentsConfig } from './config';
+import { type PaymentsConfig, paymentsProviderOf } from './config';
+import { CouponAttemptRepository } from './data-access/coupon-attempt-repository';
 import { CouponRepository } from './data-access/coupon-repository';
 import { migrations } from './data-access/migrations';
 import { createOrdersClient } from './data-access/orders-client';
 import { PaymentRepository } from './data-access/payment-repository';
+import { forgetOldCouponAttempts } from './domain/coupon-attempts';
 import type { PaymentsDeps } from './domain/deps';
 import { reconcileStalePayments } from './domain/reconcile-payments';
 import { servePayments } from './entry-points/rpc';
@@ -35,9 +37,10 @@ export function startPaymentsService(config: Readonly<PaymentsConfig>, logger?: 
     migrations,
     ...(logger ? { logger } : {}),
     wire: (parts) => {
-      const provider = overrides.provider ?? createPaymentProvider({ stripeSecretKey: config.STRIPE_SECRET_KEY });
+      const provider = overrides.provider ?? createPaymentProvider({ provider: paymentsProviderOf(config), stripeSecretKey: config.STRIPE_SECRET_KEY });
       if (config.NODE_ENV === 'production' && provider.name === 'sandbox') {
-        parts.logger.warn('STRIPE_SECRET_KEY is not set: payments use the built-in sandbox and no real money is charged');
+        // Chosen explicitly (the configuration insists in production), but worth a line in every log.
+        parts.logger.warn('PAYMENTS_PROVIDER=sandbox: payments use the built-in sandbox and no real money is charged');
       }
       const deps: PaymentsDeps = {
         db: parts.db,
@@ -45,6 +48,8 @@ export function startPaymentsService(config: Readonly<PaymentsConfig>, logger?: 
         logger: parts.logger,
         payments: new PaymentRepository(parts.db),
         coupons: new CouponRepository(parts.db),
+        couponAttempts: new CouponAttemptRepository(parts.db),
+        couponAttemptLimits: { maxFailures: config.COUPON_FAILURES_MAX, windowSeconds: config.COUPON_FAILURES_WINDOW_SECONDS },
         orders: createOrdersClient(parts.rpcClient),
         provider,
       };
@@ -54,10 +59,12 @@ export function startPaymentsService(config: Readonly<PaymentsConfig>, logger?: 
   });
 }
 
+/** Background rounds: settle payments left pending, then clear coupon attempts that no longer count. */
 function scheduleReconciler(deps: PaymentsDeps, opts: NonNullable<PaymentsOverrides['reconcile']>, onStop: (fn: () => Promise<void>) => void): void {
   let running: Promise<unknown> | undefined;
   const round = (): void => {
     running ??= reconcileStalePayments(deps, opts.staleAfterMs ?? STALE_AFTER_MS)
+      .then(() => forgetOldCouponAttempts(deps))
       .catch((err: unknown) => deps.logger.warn('payment reconciliation failed; will retry', { err: describeError(err).message }))
       .finally(() => (running = undefined));
   };

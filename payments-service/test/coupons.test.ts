@@ -1,7 +1,7 @@
-import { client, eventually, sleep } from '../../test/support/http';
+import { client, eventually } from '../../test/support/http';
 import type { Stack } from '../../test/support/stack';
 import { createSandboxProvider, type SandboxProvider } from '../src/providers';
-import { type Api, checkout, intentsOf, pay, signInAdmin, startPaymentsStack } from './payments-stack';
+import { type Api, checkout, intentsOf, pay, signInAdmin, startPaymentsStack, waitUntil } from './payments-stack';
 
 describe('coupons', () => {
   let stack: Stack;
@@ -19,11 +19,14 @@ describe('coupons', () => {
 
   const uniqueCode = (prefix: string): string => `${prefix}-${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
 
-  async function createCoupon(body: Record<string, unknown>): Promise<{ code: string; percentOff: number }> {
+  async function createCoupon(body: Record<string, unknown>): Promise<{ code: string; percentOff: number; expiresAt: string | null }> {
     const res = await api.post('/coupons', body, adminToken);
     if (res.status !== 201) throw new Error(`create coupon failed: ${res.status} ${JSON.stringify(res.body)}`);
     return res.body.coupon;
   }
+
+  const redemptionsOf = async (code: string): Promise<number> =>
+    (await api.get('/coupons', adminToken)).body.items.find((c: { code: string }) => c.code === code).redemptions;
 
   describe('issuing', () => {
     test('only an admin can create a coupon: anyone else gets 403', async () => {
@@ -38,7 +41,7 @@ describe('coupons', () => {
 
     test('payments-service itself refuses coupon requests from a non-admin, whatever the caller', async () => {
       const user = await api.signUp();
-      const asUser = { actor: { id: user.user.id, role: 'user' as const } };
+      const asUser = { token: user.accessToken };
 
       const created = await stack.gateway.rpc.call('payments.createCoupon', { percentOff: 100 }, asUser).catch((err: unknown) => err);
       const listed = await stack.gateway.rpc.call('payments.listCoupons', {}, asUser).catch((err: unknown) => err);
@@ -125,30 +128,38 @@ describe('coupons', () => {
       expect(intentsOf(sandbox, order.id)).toEqual([expect.objectContaining({ amountCents: 1251, status: 'succeeded' })]);
     });
 
-    test('an unknown coupon is 404 coupon_not_found and charges nothing', async () => {
+    /** The one answer every unusable coupon gets, whatever the reason. */
+    const UNUSABLE = {
+      status: 400,
+      code: 'coupon_invalid',
+      detail: 'This coupon code cannot be used. Check the code, or pay without it.',
+      errors: [{ field: 'couponCode', message: 'is not a coupon that can be used now' }],
+    };
+
+    test('an unknown coupon is refused with coupon_invalid, charges nothing and leaves the order payable', async () => {
       const { buyer, order } = await checkout(api);
 
       const res = await pay(api, buyer, { orderId: order.id, paymentMethod: 'pm_card_visa', couponCode: 'NO-SUCH-COUPON' });
 
-      expect(res.status).toBe(404);
-      expect(res.body.code).toBe('coupon_not_found');
+      expect(res.body).toMatchObject(UNUSABLE);
       expect(intentsOf(sandbox, order.id)).toHaveLength(0);
+      expect((await api.get(`/orders/${order.id}`, buyer.accessToken)).body.order.status).toBe('pending');
     });
 
-    test('an expired coupon is 409 coupon_expired and the order stays payable', async () => {
+    test('an expired coupon gets the same answer as an unknown one, and the order stays payable', async () => {
       const coupon = await createCoupon({ percentOff: 10, expiresAt: new Date(Date.now() + 1000).toISOString() });
       const { buyer, order } = await checkout(api);
-      await sleep(1100);
+      await waitUntil(coupon.expiresAt as string, 100);
 
       const res = await pay(api, buyer, { orderId: order.id, paymentMethod: 'pm_card_visa', couponCode: coupon.code });
 
-      expect(res.status).toBe(409);
-      expect(res.body.code).toBe('coupon_expired');
+      expect(res.body).toMatchObject(UNUSABLE);
       expect(intentsOf(sandbox, order.id)).toHaveLength(0);
+      expect(await redemptionsOf(coupon.code)).toBe(0);
       expect((await pay(api, buyer, { orderId: order.id, paymentMethod: 'pm_card_visa' })).status).toBe(201);
     });
 
-    test('a used-up coupon is 409 coupon_exhausted', async () => {
+    test('a used-up coupon gets the same answer as an unknown one and takes no redemption', async () => {
       const coupon = await createCoupon({ percentOff: 10, maxRedemptions: 1 });
       const first = await checkout(api);
       const second = await checkout(api);
@@ -156,9 +167,30 @@ describe('coupons', () => {
 
       const res = await pay(api, second.buyer, { orderId: second.order.id, paymentMethod: 'pm_card_visa', couponCode: coupon.code });
 
-      expect(res.status).toBe(409);
-      expect(res.body.code).toBe('coupon_exhausted');
+      expect(res.body).toMatchObject(UNUSABLE);
       expect(intentsOf(sandbox, second.order.id)).toHaveLength(0);
+      expect(await redemptionsOf(coupon.code)).toBe(1);
+      expect((await api.get(`/orders/${second.order.id}`, second.buyer.accessToken)).body.order.status).toBe('pending');
+    });
+
+    test('unknown, used-up and expired coupons cannot be told apart by their answers', async () => {
+      const usedUp = await createCoupon({ percentOff: 10, maxRedemptions: 1 });
+      const expiring = await createCoupon({ percentOff: 10, expiresAt: new Date(Date.now() + 1000).toISOString() });
+      const first = await checkout(api);
+      expect((await pay(api, first.buyer, { orderId: first.order.id, paymentMethod: 'pm_card_visa', couponCode: usedUp.code })).status).toBe(201);
+      await waitUntil(expiring.expiresAt as string, 100);
+      const { buyer, order } = await checkout(api);
+
+      const answers = [];
+      for (const couponCode of [uniqueCode('NOPE'), usedUp.code, expiring.code]) {
+        const res = await pay(api, buyer, { orderId: order.id, paymentMethod: 'pm_card_visa', couponCode });
+        const { requestId: _differsPerRequest, ...problem } = res.body;
+        answers.push({ status: res.status, contentType: res.headers.get('content-type'), problem });
+      }
+
+      expect(answers[0]?.problem).toMatchObject(UNUSABLE);
+      expect(answers[1]).toEqual(answers[0]);
+      expect(answers[2]).toEqual(answers[0]);
     });
 
     test('buyers racing for the last redemption: exactly one gets the discount', async () => {
@@ -171,9 +203,9 @@ describe('coupons', () => {
       expect(winners).toHaveLength(1);
       expect(winners[0]?.body.payment.amountCents).toBe(1000);
       expect(results.filter((r) => r.status !== 201).map((r) => [r.status, r.body.code])).toEqual([
-        [409, 'coupon_exhausted'],
-        [409, 'coupon_exhausted'],
-        [409, 'coupon_exhausted'],
+        [400, 'coupon_invalid'],
+        [400, 'coupon_invalid'],
+        [400, 'coupon_invalid'],
       ]);
       const listed = await api.get('/coupons', adminToken);
       expect(listed.body.items.find((c: { code: string }) => c.code === coupon.code)).toMatchObject({ redemptions: 1 });
@@ -182,8 +214,7 @@ describe('coupons', () => {
     test('a declined payment gives its redemption back, so the coupon still works for the next attempt', async () => {
       const coupon = await createCoupon({ code: uniqueCode('ONCE'), percentOff: 25, maxRedemptions: 1 });
       const { buyer, order } = await checkout(api, 4000);
-      const redemptions = async (): Promise<number> =>
-        (await api.get('/coupons', adminToken)).body.items.find((c: { code: string }) => c.code === coupon.code).redemptions;
+      const redemptions = (): Promise<number> => redemptionsOf(coupon.code);
 
       const declined = await pay(api, buyer, { orderId: order.id, paymentMethod: 'pm_card_chargeDeclined', couponCode: coupon.code });
 

@@ -15,7 +15,7 @@ export const ADMIN = { email: 'admin@example.com', password: 'admin-password-123
 export async function startPaymentsStack(opts: { env?: Record<string, string>; provider: PaymentProvider; reconcile?: PaymentsOverrides['reconcile'] }): Promise<Stack> {
   const stack = await startStack({ services: ['listings', 'orders'], env: { ADMIN_EMAIL: ADMIN.email, ADMIN_PASSWORD: ADMIN.password, ...opts.env } });
   try {
-    stack.services.payments = await startPaymentsService(loadPaymentsConfig(stack.env), stack.logger, {
+    stack.services.payments = await startPaymentsService(loadPaymentsConfig(stack.envFor('payments')), stack.logger, {
       provider: opts.provider,
       ...(opts.reconcile ? { reconcile: opts.reconcile } : {}),
     });
@@ -69,7 +69,7 @@ export async function waitUntil(isoTime: string, plusMs = 0): Promise<void> {
 export async function recordEvents(stack: Stack, patterns: string[]): Promise<{ seen: EventEnvelope[]; stop(): Promise<void> }> {
   const broker = new Broker({ url: stack.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672', logger: stack.logger, name: 'payments-test-listener' });
   const seen: EventEnvelope[] = [];
-  const events = new EventSubscriber(broker, { prefix: stack.env.BUS_PREFIX ?? '', logger: stack.logger });
+  const events = new EventSubscriber(broker, { prefix: stack.env.BUS_PREFIX ?? '', logger: stack.logger, identity: stack.identityOf('api-gateway') });
   events.subscribe({ patterns, handler: async (event) => void seen.push(event) });
   await events.start();
   await broker.start();

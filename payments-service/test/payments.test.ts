@@ -165,7 +165,7 @@ describe('paying for an order', () => {
 
     const res = await pay(api, first.buyer, { orderId: other.body.order.id, paymentMethod: 'pm_card_visa' }, 'reused-key');
 
-    expect(res.status).toBe(409);
+    expect(res.status).toBe(422);
     expect(res.body.code).toBe('idempotency_key_reused');
     expect(intentsOf(sandbox, other.body.order.id)).toHaveLength(0);
   });
@@ -225,17 +225,17 @@ describe('starting payments-service', () => {
     const logger = createLogger('payments-service', 'error');
     const warn = jest.spyOn(logger, 'warn');
     // A second replica on the stack's bus and database, stopped again at once.
-    const replica = await startPaymentsService(loadPaymentsConfig({ ...stack.env, ...env }), logger);
+    const replica = await startPaymentsService(loadPaymentsConfig({ ...stack.envFor('payments'), ...env }), logger);
     await replica.stop();
     return warn.mock.calls.map(([message]) => String(message));
   }
 
-  test('in production without STRIPE_SECRET_KEY warns that the sandbox is in use, and starts anyway', async () => {
-    expect(await warningsAtStart({ NODE_ENV: 'production' })).toEqual([expect.stringContaining('STRIPE_SECRET_KEY is not set')]);
+  test('in production with PAYMENTS_PROVIDER=sandbox warns that no real money is charged, and starts', async () => {
+    expect(await warningsAtStart({ NODE_ENV: 'production', PAYMENTS_PROVIDER: 'sandbox' })).toEqual([expect.stringContaining('PAYMENTS_PROVIDER=sandbox')]);
   });
 
-  test('in production with STRIPE_SECRET_KEY, or outside production, gives no such warning', async () => {
-    expect(await warningsAtStart({ NODE_ENV: 'production', STRIPE_SECRET_KEY: 'sk_test_x' })).toEqual([]);
+  test('in production with Stripe, or outside production, gives no such warning', async () => {
+    expect(await warningsAtStart({ NODE_ENV: 'production', PAYMENTS_PROVIDER: 'stripe', STRIPE_SECRET_KEY: 'sk_test_x' })).toEqual([]);
     expect(await warningsAtStart({ NODE_ENV: 'development' })).toEqual([]);
   });
 });
@@ -369,7 +369,7 @@ describe('a payment whose order cannot be confirmed', () => {
 
     // Straight to payments-service, waiting longer than the gateway would, to read its own answer.
     const answer = await stack.gateway.rpc
-      .call('payments.create', { payment: { orderId: order.id, paymentMethod: 'pm_card_visa' } }, { actor: { id: buyer.user.id, role: 'user' }, timeoutMs: 30_000 })
+      .call('payments.create', { payment: { orderId: order.id, paymentMethod: 'pm_card_visa' } }, { token: buyer.accessToken, timeoutMs: 30_000 })
       .then(
         () => undefined,
         (err: unknown) => err,

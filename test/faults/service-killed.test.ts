@@ -6,7 +6,7 @@ let stack: Stack;
 let listings: ServiceProcess | undefined;
 
 const startListings = async (): Promise<ServiceProcess> => {
-  const p = spawnService('listings-service', { ...stack.env, METRICS_PORT: '19201' });
+  const p = spawnService('listings-service', { ...stack.envFor('listings'), METRICS_PORT: '19201' });
   await waitForHttp('http://127.0.0.1:19201/readyz');
   return p;
 };

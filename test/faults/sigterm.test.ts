@@ -12,7 +12,7 @@ test('SIGTERM under load: the gateway finishes in-flight requests, closes its co
   const api = client(stack);
   const seller = await api.signUp();
   const listing = await api.createListing(seller.accessToken);
-  const gateway = spawnService('api-gateway', { ...stack.env, PORT: '18581', USERS_SERVICE_URL: `http://127.0.0.1:${stack.users.port}` });
+  const gateway = spawnService('api-gateway', { ...stack.envFor('api-gateway'), METRICS_PORT: '0', PORT: '18581', USERS_SERVICE_URL: `http://127.0.0.1:${stack.users.port}` });
   await waitForHttp('http://127.0.0.1:18581/readyz');
 
   // Park 40 requests in the gateway: listings-service is down, so each waits for its RPC reply.
@@ -35,7 +35,7 @@ test('SIGTERM under load: a service stops consuming, answers what it took, and e
   const api = client(stack);
   const seller = await api.signUp();
   await stack.stopService('listings');
-  const listings = spawnService('listings-service', { ...stack.env, METRICS_PORT: '19202' });
+  const listings = spawnService('listings-service', { ...stack.envFor('listings'), METRICS_PORT: '19202' });
   await waitForHttp('http://127.0.0.1:19202/readyz');
 
   const creates = Array.from({ length: 30 }, (_, i) => api.post('/listings', { title: `load ${i}`, priceCents: 100 }, seller.accessToken));

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import amqp from 'amqplib';
-import { dropDatabase, type Logger, createLogger, type RunningService } from '@market/common';
+import { Broker, dropDatabase, generateStackKeys, type Logger, createLogger, loadConfig, keySettings, RpcClient, type RunningService, SERVICE_NAMES, serviceIdentityOf, type ServiceIdentity, type ServiceName as BusName } from '@market/common';
+import { z } from 'zod';
 import { startGateway, type Gateway } from '../../api-gateway/src/app';
 import { loadGatewayConfig } from '../../api-gateway/src/config';
 import { startUsersService, type UsersService } from '../../users-service/src/app';
@@ -16,13 +17,22 @@ export type ServiceName = 'listings' | 'orders' | 'payments';
 
 export interface Stack {
   url: string;
+  /** The settings every process shares (keys included, private keys excluded). */
   env: Record<string, string>;
+  /** Each process's own private key, and users-service's token signing key: what an attacker must not have. */
+  keys: ReturnType<typeof generateStackKeys>;
   gateway: Gateway;
   users: UsersService;
   services: Partial<Record<ServiceName, RunningService>>;
   logger: Logger;
   /** Stops one RPC service (as a crash or deploy would) and, with `restart`, starts it again. */
   stopService(name: ServiceName): Promise<void>;
+  /** The settings a process of that service starts with (its own private key included). */
+  envFor(name: BusName): Record<string, string>;
+  /** The identity of a service, made from its key: what only that service can sign with. */
+  identityOf(name: BusName): ServiceIdentity;
+  /** An RPC client that signs as `name`, for tests that call a method as another service would. */
+  rpcAs(name: BusName): Promise<RpcClient>;
   startService(name: ServiceName): Promise<RunningService>;
   stop(): Promise<void>;
 }
@@ -33,13 +43,21 @@ const SERVICE_STARTERS: Record<ServiceName, (env: Record<string, string>, logger
   payments: async (env, logger) => startPaymentsService(loadPaymentsConfig(env), logger),
 };
 
+/** A process's environment: the shared settings plus its own private key. */
+const envOf = (stack: { env: Record<string, string>; keys: ReturnType<typeof generateStackKeys> }, service: string): Record<string, string> => ({
+  ...stack.env,
+  SERVICE_PRIVATE_KEY: stack.keys.servicePrivateKeys[service] ?? '',
+});
+
 /**
  * The whole stack in this process, on the real MySQL, Redis and RabbitMQ, isolated from any other
  * stack on the same servers by a random bus prefix (exchanges, queues, Redis keys) and database prefix.
  */
 export async function startStack(opts: { env?: Record<string, string>; services?: ServiceName[] } = {}): Promise<Stack> {
   const id = `t${randomBytes(4).toString('hex')}`;
+  const keys = generateStackKeys(SERVICE_NAMES);
   const env: Record<string, string> = {
+    ...keys.shared,
     NODE_ENV: 'test',
     LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'error',
     BUS_PREFIX: id,
@@ -56,15 +74,31 @@ export async function startStack(opts: { env?: Record<string, string>; services?
     ...opts.env,
   };
   const logger = createLogger('test-stack', env.LOG_LEVEL);
-  const users = await startUsersService(loadUsersConfig(env), logger);
+  const parts = { env, keys };
+  const users = await startUsersService(loadUsersConfig({ ...envOf(parts, 'users'), JWT_PRIVATE_KEY: keys.jwtPrivateKey }), logger);
   const services: Stack['services'] = {};
   const wanted = opts.services ?? ['listings', 'orders', 'payments'];
-  for (const name of wanted) services[name] = await SERVICE_STARTERS[name](env, logger);
-  const gateway = await startGateway(loadGatewayConfig({ ...env, USERS_SERVICE_URL: `http://127.0.0.1:${users.port}` }), logger);
+  for (const name of wanted) services[name] = await SERVICE_STARTERS[name](envOf(parts, name), logger);
+  const gateway = await startGateway(loadGatewayConfig({ ...envOf(parts, 'api-gateway'), USERS_SERVICE_URL: `http://127.0.0.1:${users.port}` }), logger);
 
+  const clients = new Map<BusName, { broker: Broker; rpc: RpcClient }>();
+  const identityOf = (name: BusName): ServiceIdentity => serviceIdentityOf(name, loadConfig(z.object(keySettings), envOf(parts, name)));
   const stack: Stack = {
     url: `http://127.0.0.1:${gateway.port}`,
     env,
+    keys,
+    identityOf,
+    envFor: (name) => (name === 'users' ? { ...envOf(parts, name), JWT_PRIVATE_KEY: keys.jwtPrivateKey } : envOf(parts, name)),
+    async rpcAs(name) {
+      const known = clients.get(name);
+      if (known) return known.rpc;
+      const broker = new Broker({ url: env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672', logger, name: `test-as-${name}` });
+      const rpc = new RpcClient(broker, { prefix: id, timeoutMs: Number(env.RPC_TIMEOUT_MS), logger, identity: identityOf(name) });
+      await rpc.start();
+      await broker.start();
+      clients.set(name, { broker, rpc });
+      return rpc;
+    },
     gateway,
     users,
     services,
@@ -74,11 +108,15 @@ export async function startStack(opts: { env?: Record<string, string>; services?
       delete services[name];
     },
     async startService(name) {
-      const started = await SERVICE_STARTERS[name](env, logger);
+      const started = await SERVICE_STARTERS[name](envOf(parts, name), logger);
       services[name] = started;
       return started;
     },
     async stop() {
+      for (const { broker, rpc } of clients.values()) {
+        await rpc.close();
+        await broker.close();
+      }
       await gateway.stop();
       for (const name of Object.keys(services) as ServiceName[]) await services[name]?.stop();
       await users.stop();
@@ -100,10 +138,12 @@ async function removeTopology(env: Record<string, string>, prefix: string): Prom
     const queues = [
       'rpc.users', 'rpc.listings', 'rpc.orders', 'rpc.payments', 'dead-letter',
       'listings.user-deleted', 'orders.expired',
+      'listings.revocations', 'orders.revocations', 'payments.revocations', 'gateway.revocations',
     ];
     for (const q of queues) await channel.deleteQueue(`${prefix}.${q}`).catch(() => undefined);
-    // Expiry wait queues carry their TTL in the name; the orders test knows the ones it made.
-    for (const ttl of (env.ORDER_TTL_SECONDS ?? '900').split(',')) await channel.deleteQueue(`${prefix}.orders.expiry-wait.${ttl}s`).catch(() => undefined);
+    // Expiry wait queues carry their hold length in the name: a checkout's and a waiting list's hand-over's.
+    const holds = new Set([...(env.ORDER_TTL_SECONDS ?? '900').split(','), ...(env.WAITLIST_HOLD_SECONDS ?? '300').split(',')]);
+    for (const seconds of holds) await channel.deleteQueue(`${prefix}.orders.expiry-wait.${seconds}s`).catch(() => undefined);
     for (const ex of ['events', 'dead-letter']) await channel.deleteExchange(`${prefix}.${ex}`).catch(() => undefined);
     await channel.close().catch(() => undefined);
   } finally {

@@ -3,10 +3,11 @@ import express from 'express';
 import helmet from 'helmet';
 import {
   Broker,
-  createAccessTokens,
   createLogger,
+  createTokenSigner,
+  createTokenVerifier,
   httpObservability,
-  jwtSecretOf,
+  serviceIdentityOf,
   type Knex,
   type Logger,
   metricsText,
@@ -14,6 +15,7 @@ import {
   openDatabase,
   Outbox,
   problemHandler,
+  readJsonBody,
   requestContext,
 } from '@market/common';
 import type { UsersConfig } from './config';
@@ -33,7 +35,7 @@ export interface UsersService {
 export async function startUsersService(config: Readonly<UsersConfig>, logger: Logger = createLogger('users-service', config.LOG_LEVEL)): Promise<UsersService> {
   const db = await openDatabase({ mysqlUrl: config.MYSQL_URL, database: `${config.DB_NAME_PREFIX}users`, migrations, logger });
   const broker = new Broker({ url: config.RABBITMQ_URL, logger, name: 'users-service' });
-  const outbox = new Outbox(db, broker, { prefix: config.BUS_PREFIX, logger });
+  const outbox = new Outbox(db, broker, { prefix: config.BUS_PREFIX, logger, identity: serviceIdentityOf('users', config) });
   await outbox.start();
   await broker.start();
 
@@ -41,8 +43,10 @@ export async function startUsersService(config: Readonly<UsersConfig>, logger: L
     db,
     users: new UserRepository(db),
     outbox,
-    accessTokens: createAccessTokens(jwtSecretOf(config), config.ACCESS_TOKEN_TTL),
+    tokenSigner: createTokenSigner(config.JWT_PRIVATE_KEY, config.ACCESS_TOKEN_TTL),
+    tokenVerifier: createTokenVerifier(config.JWT_PUBLIC_KEYS),
     bcryptRounds: config.BCRYPT_ROUNDS,
+    signinFailures: { max: config.SIGNIN_FAILURES_MAX, windowSeconds: config.SIGNIN_FAILURES_WINDOW_SECONDS },
     refreshTokenTtlSeconds: config.REFRESH_TOKEN_TTL,
   };
   if (config.ADMIN_EMAIL && config.ADMIN_PASSWORD) {
@@ -66,13 +70,13 @@ export async function startUsersService(config: Readonly<UsersConfig>, logger: L
     const { contentType, body } = await metricsText();
     res.type(contentType).send(body);
   });
-  app.use(express.json({ limit: '100kb' }));
+  app.use(readJsonBody({ limit: '100kb' }));
   app.use(usersRoutes(deps));
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
 
   const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.USERS_PORT, () => resolve(s)).once('error', reject);
+    const s = app.listen(config.USERS_PORT, config.HOST, () => resolve(s)).once('error', reject);
   });
   // Longer than the gateway's keep-alive so the gateway, not us, closes idle sockets (no reset races).
   server.keepAliveTimeout = 65_000;

@@ -161,7 +161,7 @@ describe('profiles', () => {
 describe('changing a user', () => {
   test('a user changes their own name and password', async () => {
     const me = await api.signUp();
-    const res = await api.patch(`/users/${me.user.id}`, { name: 'Renamed', password: 'a brand new password' }, me.accessToken);
+    const res = await api.patch(`/users/${me.user.id}`, { name: 'Renamed', password: 'a brand new password', currentPassword: 'correct horse battery' }, me.accessToken);
     expect(res.status).toBe(200);
     expect(res.body.user.name).toBe('Renamed');
     expect((await api.post('/signin', { email: me.user.email, password: 'a brand new password' })).status).toBe(200);

@@ -3,7 +3,8 @@ import { isIPv4 } from 'node:net';
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
-import { AppError, type Logger, rateLimitRejections, type Redis, sendProblem } from '@market/common';
+import { AppError, currentContext, type Logger, rateLimitRejections, type Redis, sendProblem } from '@market/common';
+import { revocationLookups } from './authenticate';
 
 export interface RateLimitOptions {
   redis: Redis;
@@ -15,7 +16,9 @@ export interface RateLimitOptions {
 
 /**
  * 5 requests per 10 s per client by default, counted in Redis so every gateway replica shares the
- * count. The client is the user when a valid token came with the request, else its address.
+ * count. The client is the user when a valid token came with the request, else its address; the
+ * anonymous routes (sign-in, sign-up, refresh) always count the address, whatever token rides along,
+ * so throwaway accounts' tokens cannot buy a password guesser more attempts.
  * If Redis is down the limiter lets traffic through (with a warning) instead of failing requests.
  */
 export function createRateLimiter(opts: RateLimitOptions): RequestHandler {
@@ -27,7 +30,8 @@ export function createRateLimiter(opts: RateLimitOptions): RequestHandler {
     standardHeaders: 'draft-7',
     legacyHeaders: false,
     passOnStoreError: true,
-    keyGenerator: (req) => (req.actor ? `user:${req.actor.id}` : `ip:${clientAddressKey(req.ip ?? 'unknown')}`),
+    // On the anonymous routes `authenticate` never sets an actor, so they are counted by address.
+    keyGenerator: (req) => (req.actor ? `user:{${req.actor.id}}` : `ip:${clientAddressKey(req.ip ?? 'unknown')}`),
     store: new RedisStore({ prefix: `${opts.prefix}:rl:`, sendCommand: sendCommandVia(opts.redis) }),
     // keyGeneratorIpFallback reads the key generator's source for `ipKeyGenerator`; clientAddressKey
     // applies it to IPv6 itself (tested against it), so that check would only be a false alarm.
@@ -69,14 +73,26 @@ export function clientAddressKey(ip: string): string {
  * load would reject with nobody listening, so SCRIPT LOAD answers the SHA1 (which is what Redis
  * answers) and loads the script in the background; a missing script later comes back as NOSCRIPT,
  * on which the store loads it again and retries.
+ *
+ * The count (EVALSHA) carries the request's revocation lookup with it: one pipeline, one round trip,
+ * so checking that a token is still valid costs no Redis round trip of its own.
  */
 function sendCommandVia(redis: Redis) {
   return async (command: string, ...args: string[]): Promise<never> => {
-    if (command.toUpperCase() === 'SCRIPT' && args[0]?.toUpperCase() === 'LOAD' && args[1] !== undefined) {
+    const name = command.toUpperCase();
+    if (name === 'SCRIPT' && args[0]?.toUpperCase() === 'LOAD' && args[1] !== undefined) {
       const script = args[1];
       redis.call('SCRIPT', 'LOAD', script).catch(() => undefined);
       return createHash('sha1').update(script).digest('hex') as never;
     }
-    return (await redis.call(command, ...args)) as never;
+    const ctx = currentContext();
+    const lookup = name === 'EVALSHA' && ctx ? revocationLookups.get(ctx) : undefined;
+    if (!lookup || lookup.minVersion !== undefined) return (await redis.call(command, ...args)) as never;
+    const results = (await redis.pipeline().call(command, ...args).get(lookup.key).exec()) ?? [];
+    const [count, revocation] = results;
+    if (revocation && !revocation[0]) lookup.minVersion = Number(revocation[1] ?? 0);
+    if (!count) throw new Error('rate limit pipeline returned nothing');
+    if (count[0]) throw count[0];
+    return count[1] as never;
   };
 }

@@ -4,6 +4,7 @@ export interface UpstreamResponse {
   status: number;
   contentType: string;
   body: string;
+  retryAfter?: string;
 }
 
 /**
@@ -35,7 +36,8 @@ export class UsersClient {
       if ((err as Error).name === 'TimeoutError') throw new AppError(504, 'upstream_timeout', `The users service did not answer within ${this.timeoutMs} ms.`);
       throw new AppError(503, 'service_unavailable', 'The users service is not available right now. Please try again shortly.');
     }
-    return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', body: await res.text() };
+    const retryAfter = res.headers.get('retry-after');
+    return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', body: await res.text(), ...(retryAfter ? { retryAfter } : {}) };
   }
 
   async ready(): Promise<boolean> {

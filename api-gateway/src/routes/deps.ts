@@ -1,4 +1,4 @@
-import type { RpcClient } from '@market/common';
+import type { PublicJwk, RpcClient } from '@market/common';
 import type { ReadCache } from '../http/read-cache';
 import type { UsersClient } from '../http/users-client';
 
@@ -6,6 +6,8 @@ export interface RouteDeps {
   rpc: RpcClient;
   cache: ReadCache;
   users: UsersClient;
+  /** The public keys that verify access tokens, as a JSON Web Key Set. */
+  jwks: { keys: PublicJwk[] };
   /** Paying spans a provider round trip and an orders call of its own, so it may take longer than one hop. */
   paymentTimeoutMs: number;
 }

@@ -9,8 +9,8 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       body: contracts.createListingBody,
       success: { status: 201, description: 'The new listing', schema: contracts.listingReply },
       problems: [],
-      handle: async ({ actor, body }) => {
-        const reply = await rpc.call('listings.create', body, { actor });
+      handle: async ({ token, body }) => {
+        const reply = await rpc.call('listings.create', body, { token });
         await cache.invalidate(cached.listings);
         return { status: 201, json: reply };
       },
@@ -21,9 +21,9 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       cached: true,
       success: { status: 200, description: 'A page of listings, newest first', schema: contracts.pageOf(contracts.listing) },
       problems: [],
-      handle: async ({ actor, query }) => {
+      handle: async ({ query }) => {
         const variant = `l${query.limit}o${query.offset}s${query.status ?? ''}u${query.sellerId ?? ''}`;
-        const { body, hit } = await cache.read(cached.listings, variant, () => rpc.call('listings.list', query, { actor }));
+        const { body, hit } = await cache.read(cached.listings, variant, () => rpc.call('listings.list', query, {}));
         return { status: 200, raw: jsonBody(body), headers: cacheHeader(hit) };
       },
     }),
@@ -33,8 +33,8 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       cached: true,
       success: { status: 200, description: 'The listing', schema: contracts.listingReply },
       problems: [404],
-      handle: async ({ actor, params }) => {
-        const { body, hit } = await cache.read(cached.listing(params.id), 'v', () => rpc.call('listings.get', { id: params.id }, { actor }));
+      handle: async ({ params }) => {
+        const { body, hit } = await cache.read(cached.listing(params.id), 'v', () => rpc.call('listings.get', { id: params.id }, {}));
         return { status: 200, raw: jsonBody(body), headers: cacheHeader(hit) };
       },
     }),
@@ -44,8 +44,8 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       body: contracts.updateListingBody,
       success: { status: 200, description: 'The edited listing', schema: contracts.listingReply },
       problems: [403, 404, 409],
-      handle: async ({ actor, params, body }) => {
-        const reply = await rpc.call('listings.update', { id: params.id, changes: body }, { actor });
+      handle: async ({ token, params, body }) => {
+        const reply = await rpc.call('listings.update', { id: params.id, changes: body }, { token });
         await forgetListing(cache, params.id);
         return { status: 200, json: reply };
       },
@@ -55,8 +55,8 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       params: contracts.idParams,
       success: { status: 204, description: 'Deleted' },
       problems: [403, 404, 409],
-      handle: async ({ actor, params }) => {
-        await rpc.call('listings.delete', { id: params.id }, { actor });
+      handle: async ({ token, params }) => {
+        await rpc.call('listings.delete', { id: params.id }, { token });
         await forgetListing(cache, params.id);
         return { status: 204 };
       },

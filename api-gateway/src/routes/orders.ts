@@ -11,8 +11,8 @@ export function orderRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       body: contracts.createOrderBody,
       success: { status: 201, description: 'The pending order and when its hold ends', schema: contracts.orderReply },
       problems: [403, 404, 409],
-      handle: async ({ actor, body }) => {
-        const reply = await rpc.call<OrderReply>('orders.create', body, { actor });
+      handle: async ({ token, body }) => {
+        const reply = await rpc.call<OrderReply>('orders.create', body, { token });
         // The listing's status changed with the order: drop it now, so the client's next read never shows the old one.
         await forgetListing(cache, reply.order.listingId);
         return { status: 201, json: reply };
@@ -23,22 +23,22 @@ export function orderRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       query: contracts.ordersQuery,
       success: { status: 200, description: "A page of the caller's orders", schema: contracts.pageOf(contracts.order) },
       problems: [],
-      handle: async ({ actor, query }) => ({ status: 200, json: await rpc.call('orders.list', query, { actor }) }),
+      handle: async ({ token, query }) => ({ status: 200, json: await rpc.call('orders.list', query, { token }) }),
     }),
     defineRoute({
       method: 'get', path: '/orders/:id', tag: 'orders', access: 'signed-in', summary: 'An order (its buyer only)',
       params: contracts.idParams,
       success: { status: 200, description: 'The order', schema: contracts.orderReply },
       problems: [404],
-      handle: async ({ actor, params }) => ({ status: 200, json: await rpc.call('orders.get', { id: params.id }, { actor }) }),
+      handle: async ({ token, params }) => ({ status: 200, json: await rpc.call('orders.get', { id: params.id }, { token }) }),
     }),
     defineRoute({
       method: 'delete', path: '/orders/:id', tag: 'orders', access: 'signed-in', summary: 'Cancel a pending order (its buyer only)',
       params: contracts.idParams,
       success: { status: 200, description: 'The cancelled order; the listing is for sale again', schema: contracts.orderReply },
       problems: [404, 409],
-      handle: async ({ actor, params }) => {
-        const reply = await rpc.call<OrderReply>('orders.cancel', { id: params.id }, { actor });
+      handle: async ({ token, params }) => {
+        const reply = await rpc.call<OrderReply>('orders.cancel', { id: params.id }, { token });
         await forgetListing(cache, reply.order.listingId);
         return { status: 200, json: reply };
       },

@@ -12,10 +12,10 @@ export function paymentRoutes({ rpc, cache, paymentTimeoutMs }: RouteDeps): AnyR
       body: contracts.createPaymentBody,
       headers: idempotencyHeaders,
       success: { status: 201, description: 'The payment and the completed order', schema: contracts.paymentReply },
-      problems: [402, 404, 409],
-      handle: async ({ actor, body, req }) => {
+      problems: [402, 404, 409, 422],
+      handle: async ({ token, body, req }) => {
         const { 'idempotency-key': idempotencyKey } = validate(idempotencyHeaders, { 'idempotency-key': req.get('idempotency-key') }, 'headers');
-        const reply = await rpc.call<{ order: contracts.Order }>('payments.create', { payment: body, ...(idempotencyKey ? { idempotencyKey } : {}) }, { actor, timeoutMs: paymentTimeoutMs });
+        const reply = await rpc.call<{ order: contracts.Order }>('payments.create', { payment: body, ...(idempotencyKey ? { idempotencyKey } : {}) }, { token, timeoutMs: paymentTimeoutMs });
         await forgetListing(cache, reply.order.listingId);
         return { status: 201, json: reply };
       },
@@ -25,20 +25,20 @@ export function paymentRoutes({ rpc, cache, paymentTimeoutMs }: RouteDeps): AnyR
       query: contracts.paymentsQuery,
       success: { status: 200, description: "The caller's payments", schema: z.object({ items: z.array(contracts.payment) }) },
       problems: [],
-      handle: async ({ actor, query }) => ({ status: 200, json: await rpc.call('payments.list', query, { actor }) }),
+      handle: async ({ token, query }) => ({ status: 200, json: await rpc.call('payments.list', query, { token }) }),
     }),
     defineRoute({
       method: 'post', path: '/coupons', tag: 'payments', access: 'admin', summary: 'Issue a coupon (admin)',
       body: contracts.createCouponBody,
       success: { status: 201, description: 'The coupon', schema: contracts.couponReply },
       problems: [403, 409],
-      handle: async ({ actor, body }) => ({ status: 201, json: await rpc.call('payments.createCoupon', body, { actor }) }),
+      handle: async ({ token, body }) => ({ status: 201, json: await rpc.call('payments.createCoupon', body, { token }) }),
     }),
     defineRoute({
       method: 'get', path: '/coupons', tag: 'payments', access: 'admin', summary: 'List coupons (admin)',
       success: { status: 200, description: 'Every coupon', schema: z.object({ items: z.array(contracts.coupon) }) },
       problems: [403],
-      handle: async ({ actor }) => ({ status: 200, json: await rpc.call('payments.listCoupons', {}, { actor }) }),
+      handle: async ({ token }) => ({ status: 200, json: await rpc.call('payments.listCoupons', {}, { token }) }),
     }),
   ];
 }

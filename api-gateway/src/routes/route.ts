@@ -15,6 +15,8 @@ export interface Reply {
 
 export interface RouteInput<P, Q, B> {
   actor: Actor | null;
+  /** The caller's access token, verified here and forwarded so the service verifies it too. */
+  token: string | null;
   params: P;
   query: Q;
   body: B;
@@ -64,7 +66,7 @@ export function mountRoute(router: Router, spec: AnyRoute): void {
     const params = spec.params ? validate(spec.params, req.params, 'path') : {};
     const query = spec.query ? validate(spec.query, req.query, 'query') : {};
     const body = spec.body ? validate(spec.body, req.body ?? {}, 'request body') : undefined;
-    send(res, await spec.handle({ actor, params, query, body, req }));
+    send(res, await spec.handle({ actor, token: actor ? (req.accessToken ?? null) : null, params, query, body, req }));
   });
 }
 

@@ -1,9 +1,18 @@
-import { contracts } from '@market/common';
+import { contracts, TOKEN_RESPONSE_HEADERS } from '@market/common';
 import type { UpstreamResponse } from '../http/users-client';
 import { cached, cacheHeader, jsonBody, type RouteDeps } from './deps';
 import { type AnyRoute, defineRoute, type Reply } from './route';
 
-const passThrough = (up: UpstreamResponse): Reply => ({ status: up.status, ...(up.body ? { raw: { body: up.body, contentType: up.contentType } } : {}) });
+const passThrough = (up: UpstreamResponse): Reply => ({
+  status: up.status,
+  ...(up.body ? { raw: { body: up.body, contentType: up.contentType } } : {}),
+  ...(up.retryAfter ? { headers: { 'Retry-After': up.retryAfter } } : {}),
+});
+/** users-service's own headers stay behind: the gateway says again that an answer with tokens is not to be stored. */
+const withTokens = (up: UpstreamResponse): Reply => {
+  const reply = passThrough(up);
+  return { ...reply, headers: { ...reply.headers, ...TOKEN_RESPONSE_HEADERS } };
+};
 
 /** A users-service answer that must not be cached (an error), carried out of the cache loader. */
 class UncachedAnswer extends Error {
@@ -19,21 +28,21 @@ export function userRoutes({ users, cache }: RouteDeps): AnyRoute[] {
       body: contracts.signupBody,
       success: { status: 201, description: 'The new account and its first session', schema: contracts.sessionReply },
       problems: [409],
-      handle: async ({ body }) => passThrough(await users.send('POST', '/users', { body })),
+      handle: async ({ body }) => withTokens(await users.send('POST', '/users', { body })),
     }),
     defineRoute({
       method: 'post', path: '/signin', tag: 'users', access: 'anyone', summary: 'Sign in',
       body: contracts.signinBody,
       success: { status: 200, description: 'A new session', schema: contracts.sessionReply },
       problems: [],
-      handle: async ({ body }) => passThrough(await users.send('POST', '/signin', { body })),
+      handle: async ({ body }) => withTokens(await users.send('POST', '/signin', { body })),
     }),
     defineRoute({
       method: 'post', path: '/token/refresh', tag: 'users', access: 'anyone', summary: 'Rotate a refresh token',
       body: contracts.refreshBody,
       success: { status: 200, description: 'New tokens; the presented refresh token stops working', schema: contracts.tokensReply },
       problems: [],
-      handle: async ({ body }) => passThrough(await users.send('POST', '/token/refresh', { body })),
+      handle: async ({ body }) => withTokens(await users.send('POST', '/token/refresh', { body })),
     }),
     defineRoute({
       method: 'post', path: '/signout', tag: 'users', access: 'signed-in', summary: 'Sign out (revoke a refresh token)',
@@ -41,6 +50,20 @@ export function userRoutes({ users, cache }: RouteDeps): AnyRoute[] {
       success: { status: 204, description: 'Signed out' },
       problems: [],
       handle: async ({ body, req }) => passThrough(await users.send('POST', '/signout', { body, authorization: req.get('authorization') })),
+    }),
+    defineRoute({
+      method: 'post', path: '/signout/everywhere', tag: 'users', access: 'signed-in', summary: 'Sign out everywhere (every refresh token, and every access token within a second)',
+      success: { status: 204, description: 'Every session of the caller has ended' },
+      problems: [],
+      handle: async ({ req }) => passThrough(await users.send('POST', '/signout/everywhere', { authorization: req.get('authorization') })),
+    }),
+    defineRoute({
+      method: 'post', path: '/users/:id/password', tag: 'users', access: 'admin', summary: "Reset someone else's password (admin)",
+      params: contracts.idParams,
+      body: contracts.resetPasswordBody,
+      success: { status: 204, description: 'The password is reset and every session of that account has ended' },
+      problems: [403, 404],
+      handle: async ({ params, body, req }) => passThrough(await users.send('POST', `/users/${params.id}/password`, { body, authorization: req.get('authorization') })),
     }),
     defineRoute({
       method: 'get', path: '/users', tag: 'users', access: 'anyone', summary: 'List public profiles',
@@ -77,11 +100,11 @@ export function userRoutes({ users, cache }: RouteDeps): AnyRoute[] {
       },
     }),
     defineRoute({
-      method: 'patch', path: '/users/:id', tag: 'users', access: 'signed-in', summary: 'Change a user (self or admin; role by admin only)',
+      method: 'patch', path: '/users/:id', tag: 'users', access: 'signed-in', summary: 'Change a user (self or admin; your own password needs currentPassword; role by admin only; never the last admin)',
       params: contracts.idParams,
       body: contracts.updateUserBody,
       success: { status: 200, description: 'The changed user', schema: contracts.userReply },
-      problems: [403, 404],
+      problems: [403, 404, 409],
       handle: async ({ params, body, req }) => {
         const up = await users.send('PATCH', `/users/${params.id}`, { body, authorization: req.get('authorization') });
         if (up.status < 300) await cache.invalidate(cached.user(params.id));
@@ -92,7 +115,7 @@ export function userRoutes({ users, cache }: RouteDeps): AnyRoute[] {
       method: 'delete', path: '/users/:id', tag: 'users', access: 'signed-in', summary: 'Delete a user (self or admin)',
       params: contracts.idParams,
       success: { status: 204, description: 'Deleted; the account, its refresh tokens and its available listings are gone' },
-      problems: [403, 404],
+      problems: [403, 404, 409],
       handle: async ({ params, req }) => {
         const up = await users.send('DELETE', `/users/${params.id}`, { authorization: req.get('authorization') });
         if (up.status < 300) await cache.invalidate(cached.user(params.id));

@@ -1,1 +1,3 @@
 export * from './jwt';
+export * from './keys';
+export * from './service-identity';

@@ -1,53 +1,110 @@
-import { createSecretKey, type KeyObject } from 'node:crypto';
+import { createPublicKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { AppError } from '../errors';
+import { keyIdOf } from './keys';
 
 export const ROLES = ['user', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** Who is calling, as verified from a token at the edge. Never read from anything a client sets. */
+/** Who is calling, as verified from a token. Never read from anything a client sets. */
 export interface Actor {
   id: string;
   role: Role;
 }
 
-const ISSUER = 'market-users';
-const AUDIENCE = 'market';
-const ALGORITHM = 'HS256';
-
-const claimsSchema = z.object({ sub: z.uuid(), role: z.enum(ROLES) });
-
-export interface AccessTokens {
-  sign(actor: Actor): string;
-  verify(token: string): Actor;
+/** An actor verified from an access token: `tokenVersion` lets a revocation outlive the token's signature. */
+export interface TokenActor extends Actor {
+  tokenVersion: number;
 }
 
-export function createAccessTokens(secret: string, ttlSeconds: number): AccessTokens {
-  // jsonwebtoken re-imports a string secret on every call; a KeyObject is imported once.
-  const key: KeyObject = createSecretKey(Buffer.from(secret, 'utf8'));
+const ISSUER = 'market-users';
+const AUDIENCE = 'market';
+const ALGORITHM = 'ES256';
+
+// exp and iat are required: a token that never expires is not one we issued.
+const claimsSchema = z.object({
+  sub: z.uuid(),
+  role: z.enum(ROLES),
+  ver: z.number().int().min(0),
+  iat: z.number().int(),
+  exp: z.number().int(),
+});
+
+const invalidToken = (): AppError => new AppError(401, 'invalid_token', 'The access token is not valid.');
+const tokenExpired = (): AppError => new AppError(401, 'token_expired', 'The access token has expired.');
+
+export interface TokenSigner {
+  sign(actor: TokenActor): string;
+}
+
+/** users-service alone holds the private key: only it can issue access tokens. */
+export function createTokenSigner(privateKey: KeyObject, ttlSeconds: number): TokenSigner {
+  const keyId = keyIdOf(createPublicKey(privateKey));
   return {
     sign: (actor) =>
-      jwt.sign({ role: actor.role }, key, {
+      jwt.sign({ role: actor.role, ver: actor.tokenVersion }, privateKey, {
         algorithm: ALGORITHM,
+        keyid: keyId,
         subject: actor.id,
         issuer: ISSUER,
         audience: AUDIENCE,
         expiresIn: ttlSeconds,
       }),
-    verify: (token) => {
+  };
+}
+
+export interface TokenVerifier {
+  /** The verified actor; a 401 AppError when the token is not one users-service issued or it expired. */
+  verify(token: string): TokenActor;
+}
+
+const CACHE_LIMIT = 10_000;
+
+/**
+ * Verifies ES256 access tokens with the public keys (several during a rotation, chosen by `kid`).
+ * A client presents the same token many times: a verified token is remembered until it expires, so
+ * the signature is checked once per token, not once per request.
+ */
+export function createTokenVerifier(publicKeys: readonly KeyObject[]): TokenVerifier {
+  const byKid = new Map(publicKeys.map((key) => [keyIdOf(key), key]));
+  const verified = new Map<string, { actor: TokenActor; expiresAtMs: number }>();
+  return {
+    verify(token) {
+      const known = verified.get(token);
+      if (known) {
+        if (known.expiresAtMs > Date.now()) return known.actor;
+        verified.delete(token);
+        throw tokenExpired();
+      }
+      const key = byKid.get(headerKid(token) ?? '');
+      if (!key) throw invalidToken();
       let payload: unknown;
       try {
         payload = jwt.verify(token, key, { algorithms: [ALGORITHM], issuer: ISSUER, audience: AUDIENCE });
       } catch (err) {
-        const expired = err instanceof jwt.TokenExpiredError;
-        throw new AppError(401, expired ? 'token_expired' : 'invalid_token', expired ? 'The access token has expired.' : 'The access token is not valid.');
+        if (err instanceof jwt.TokenExpiredError) throw tokenExpired();
+        throw invalidToken();
       }
       const claims = claimsSchema.safeParse(payload);
-      if (!claims.success) throw new AppError(401, 'invalid_token', 'The access token is not valid.');
-      return { id: claims.data.sub, role: claims.data.role };
+      if (!claims.success) throw invalidToken();
+      const actor: TokenActor = { id: claims.data.sub, role: claims.data.role, tokenVersion: claims.data.ver };
+      if (verified.size >= CACHE_LIMIT) verified.delete(verified.keys().next().value as string);
+      verified.set(token, { actor, expiresAtMs: claims.data.exp * 1000 });
+      return actor;
     },
   };
+}
+
+function headerKid(token: string): string | undefined {
+  const dot = token.indexOf('.');
+  if (dot <= 0) return undefined;
+  try {
+    const header = JSON.parse(Buffer.from(token.slice(0, dot), 'base64url').toString('utf8')) as { kid?: unknown; alg?: unknown };
+    return header.alg === ALGORITHM && typeof header.kid === 'string' ? header.kid : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 /** `Authorization: Bearer <token>` → the token, or undefined when the header is absent. */
@@ -59,7 +116,7 @@ export function bearerToken(header: string | undefined): string | undefined {
 }
 
 /** For RPC handlers: the verified caller, or a 401 when the request came without one. */
-export function requireActor(actor: Actor | null): Actor {
+export function requireActor<A extends Actor>(actor: A | null): A {
   if (!actor) throw new AppError(401, 'unauthorized', 'Sign in to do this: send a valid access token.');
   return actor;
 }

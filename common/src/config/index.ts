@@ -1,4 +1,6 @@
+import type { KeyObject } from 'node:crypto';
 import { z } from 'zod';
+import { isServiceName, publicKeyFrom, privateKeyFrom, SERVICE_NAMES, ServiceIdentity, type ServiceName } from '../auth';
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
@@ -10,11 +12,12 @@ export class ConfigError extends Error {
  */
 export function loadConfig<S extends z.ZodType>(schema: S, env: Record<string, string | undefined> = process.env): Readonly<z.infer<S>> {
   const result = schema.safeParse(env);
-  if (!result.success) {
-    const lines = result.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
-  }
-  return Object.freeze(result.data);
+  const lines = [
+    ...(result.success ? [] : result.error.issues.map((i) => `${i.path.join('.') || '(environment)'}: ${i.message}`)),
+    ...placeholderIssues(schema, env),
+  ];
+  if (!result.success || lines.length) throw new ConfigError(`Invalid configuration:\n  ${lines.join('\n  ')}`);
+  return Object.freeze(result.data) as Readonly<z.infer<S>>;
 }
 
 /** Setting builders, so every service spells the same setting the same way. */
@@ -66,6 +69,11 @@ export const baseSettings = {
     .regex(/^[a-z0-9][a-z0-9_-]{0,39}$/, 'must be 1-40 lowercase letters, digits, _ or -')
     .default('market'),
   RPC_TIMEOUT_MS: setting.int(5000, 100, 120_000),
+  /** The address every listener binds to: loopback unless a container or HOST says otherwise. */
+  HOST: z
+    .string()
+    .regex(/^[A-Za-z0-9.:-]{1,253}$/, 'must be an IP address or host name, e.g. 127.0.0.1 or 0.0.0.0')
+    .default('127.0.0.1'),
 };
 
 export const databaseSettings = {
@@ -76,19 +84,74 @@ export const databaseSettings = {
     .default('market_'),
 };
 
-const DEV_JWT_SECRET = 'market-development-secret-do-not-use-in-production';
+/** One base64 DER key per setting; the message names the setting (zod adds its path). */
+const keySetting = <T>(parse: (value: string) => T) =>
+  z
+    .string({ message: 'is required: run `npm run keys` to make the key pairs (npm start does it for development)' })
+    .transform((value, ctx) => {
+      try {
+        return parse(value);
+      } catch (err) {
+        ctx.addIssue({ code: 'custom', message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
 
-export const jwtSettings = {
-  JWT_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+const keyList = (value: string): KeyObject[] => {
+  const keys = value.split(',').map((k) => k.trim()).filter(Boolean).map(publicKeyFrom);
+  if (!keys.length) throw new Error('must list at least one public key');
+  return keys;
 };
 
-/** For `.superRefine`: JWT_SECRET is required in production; development and tests use a fixed one. */
-export function requireJwtSecretInProduction(env: { NODE_ENV: string; JWT_SECRET?: string }, ctx: z.RefinementCtx): void {
-  if (env.NODE_ENV === 'production' && !env.JWT_SECRET) {
-    ctx.addIssue({ code: 'custom', path: ['JWT_SECRET'], message: 'is required when NODE_ENV=production' });
+/** `api-gateway=<spki>,users=<spki>,…`; a name may appear twice while its key is being rotated. */
+const serviceKeyMap = (value: string): ReadonlyMap<ServiceName, readonly KeyObject[]> => {
+  const map = new Map<ServiceName, KeyObject[]>();
+  for (const entry of value.split(',').map((e) => e.trim()).filter(Boolean)) {
+    const eq = entry.indexOf('=');
+    const name = entry.slice(0, eq);
+    if (eq < 0 || !isServiceName(name)) throw new Error(`entries look like name=<base64 SPKI>, with name one of ${SERVICE_NAMES.join(', ')}`);
+    map.set(name, [...(map.get(name) ?? []), publicKeyFrom(entry.slice(eq + 1))]);
   }
+  const missing = SERVICE_NAMES.filter((n) => !map.has(n));
+  if (missing.length) throw new Error(`has no key for ${missing.join(', ')}`);
+  return map;
+};
+
+/**
+ * Every process verifies access tokens (JWT_PUBLIC_KEYS) and signs what it sends on the broker with
+ * its own key (SERVICE_PRIVATE_KEY), checking others' messages with SERVICE_PUBLIC_KEYS. None of these
+ * has a default: a stack started without keys refuses to start rather than run with a known one.
+ */
+export const keySettings = {
+  JWT_PUBLIC_KEYS: keySetting(keyList),
+  SERVICE_PRIVATE_KEY: keySetting(privateKeyFrom),
+  SERVICE_PUBLIC_KEYS: keySetting(serviceKeyMap),
+};
+
+/** users-service alone: the key that signs access tokens. */
+export const tokenSigningSettings = {
+  JWT_PRIVATE_KEY: keySetting(privateKeyFrom),
+};
+
+export function serviceIdentityOf(name: ServiceName, cfg: { SERVICE_PRIVATE_KEY: KeyObject; SERVICE_PUBLIC_KEYS: ReadonlyMap<ServiceName, readonly KeyObject[]> }): ServiceIdentity {
+  return new ServiceIdentity(name, cfg.SERVICE_PRIVATE_KEY, cfg.SERVICE_PUBLIC_KEYS);
 }
 
-export function jwtSecretOf(cfg: { JWT_SECRET?: string | undefined }): string {
-  return cfg.JWT_SECRET ?? DEV_JWT_SECRET;
+/** Values .env.example ships with; production refuses to start with any of them still in place. */
+export const PLACEHOLDER_MARKERS = ['change-me', 'run-npm-run-keys'];
+
+function placeholderIssues(schema: z.ZodType, env: Record<string, string | undefined>): string[] {
+  if (env.NODE_ENV !== 'production') return [];
+  const shape = shapeOf(schema);
+  return Object.keys(shape)
+    .filter((key) => PLACEHOLDER_MARKERS.some((marker) => env[key]?.includes(marker)))
+    .map((key) => `${key}: still holds the .env.example placeholder; set a real value for production`);
+}
+
+function shapeOf(schema: z.ZodType): Record<string, unknown> {
+  const def = (schema as unknown as { def?: { shape?: Record<string, unknown>; in?: z.ZodType; schema?: z.ZodType } }).def;
+  if (def?.shape) return def.shape;
+  if (def?.in) return shapeOf(def.in);
+  if (def?.schema) return shapeOf(def.schema);
+  return {};
 }

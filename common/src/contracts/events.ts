@@ -10,16 +10,26 @@ const orderEvent = z.object({ order });
 /** Every event on the bus, named as a past-tense fact, with the schema its payload must satisfy. */
 export const eventSchemas = {
   'user.deleted': z.object({ userId: id }),
+  /** Access tokens of this user with a version below `tokenVersion` are dead (password, role or sessions changed). */
+  'user.sessions_revoked': z.object({ userId: id, tokenVersion: z.number().int().min(0) }),
   'listing.created': listingEvent,
   'listing.updated': listingEvent,
   'listing.deleted': listingEvent,
   'listing.reserved': listingEvent,
   'listing.released': listingEvent,
   'listing.sold': listingEvent,
+  /** The reservation moved from one order to the next (a waiting list's hand-over); the listing stays reserved. */
+  'listing.transferred': z.object({ listing, fromOrderId: id, toOrderId: id }),
   'order.created': orderEvent,
   'order.cancelled': orderEvent,
   'order.expired': orderEvent,
   'order.completed': orderEvent,
+  /** A hold ended unpaid and the first person in the listing's waiting list got it: `order` is their new pending order. */
+  'order.handed_over': z.object({ order, fromOrderId: id }),
+  /** A person whose turn came could not buy (deleted, at their hold limit, already holding it) and left the line. */
+  'order.waitlist_passed_over': z.object({ listingId: id, buyerId: id, reason: z.enum(['deleted', 'hold_limit', 'already_holding']) }),
+  /** The listing sold: everyone still waiting for it left the line. */
+  'order.waitlist_closed': z.object({ listingId: id, buyerIds: z.array(id) }),
   'payment.succeeded': z.object({ payment }),
   'payment.refunded': z.object({ payment }),
 } as const;

@@ -4,3 +4,4 @@ export * from './listings';
 export * from './orders';
 export * from './payments';
 export * from './events';
+export * from './callers';

@@ -1,10 +1,11 @@
 import { z } from 'zod';
-import { currency, id, isoTimestamp, pageQuery } from './common';
+import { currency, id, isoTimestamp, pageQuery, text } from './common';
 
 export const LISTING_STATUSES = ['available', 'reserved', 'sold'] as const;
 
-const title = z.string().trim().min(1, 'must not be empty').max(200, 'must be at most 200 characters');
-const description = z.string().max(5000, 'must be at most 5000 characters');
+const title = text({ max: 200 });
+// "" is a listing without a description (what an omitted one is stored as).
+const description = text({ max: 5000, multiline: true, allowEmpty: true });
 const priceCents = z.number({ message: 'must be a number' }).int('must be a whole number of cents').min(1).max(100_000_000);
 
 export const createListingBody = z.object({ title, description: description.optional(), priceCents, currency: currency.optional() }).strict();
@@ -40,4 +41,6 @@ export const listingsRpc = {
   reserve: z.object({ id, orderId: id }).strict(),
   release: z.object({ id, orderId: id }).strict(),
   markSold: z.object({ id, orderId: id }).strict(),
+  /** Internal, from orders-service: a waiting list's hand-over moves the reservation from one order to the next. */
+  transfer: z.object({ id, fromOrderId: id, toOrderId: id }).strict(),
 };

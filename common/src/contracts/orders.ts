@@ -20,6 +20,12 @@ export const order = z.object({
 export type Order = z.infer<typeof order>;
 export const orderReply = z.object({ order });
 
+/** A place in a listing's waiting list; `position` is 1 for the next person to get the listing. */
+export const waitlistEntry = z.object({ listingId: id, position: z.number().int().min(1), joinedAt: isoTimestamp });
+export type WaitlistEntry = z.infer<typeof waitlistEntry>;
+export const waitlistEntryReply = z.object({ entry: waitlistEntry });
+export const waitlistReply = z.object({ items: z.array(waitlistEntry) });
+
 export const ordersRpc = {
   create: createOrderBody,
   list: ordersQuery,
@@ -27,4 +33,7 @@ export const ordersRpc = {
   cancel: z.object({ id }).strict(),
   /** Internal, from payments-service: pending → complete, only if still pending and unexpired. */
   complete: z.object({ id }).strict(),
+  joinWaitlist: z.object({ listingId: id }).strict(),
+  leaveWaitlist: z.object({ listingId: id }).strict(),
+  listWaitlist: z.object({}).strict(),
 };

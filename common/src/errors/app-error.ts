@@ -6,8 +6,17 @@ export interface FieldError {
 }
 
 /**
+ * RFC 9457 extension members: facts specific to one problem type that a client may act on without
+ * parsing `detail` (e.g. the `orderId` you already hold). JSON values only; they travel through RPC
+ * and never replace a standard member of the problem.
+ */
+export type ProblemExtensions = Readonly<Record<string, string | number | boolean>>;
+
+/**
  * The one error type the domain throws. `code` is stable and machine readable; `detail` is a
  * sentence a person can read. Only the edges (HTTP, RPC) turn it into a response.
+ * `retryAfterSeconds` (a 429 or 503 that knows when trying again can succeed) travels through RPC
+ * replies and becomes the response's `Retry-After` header wherever the problem is finally sent.
  */
 export class AppError extends Error {
   constructor(
@@ -15,6 +24,8 @@ export class AppError extends Error {
     readonly code: string,
     readonly detail: string,
     readonly errors?: FieldError[],
+    readonly retryAfterSeconds?: number,
+    readonly extensions?: ProblemExtensions,
   ) {
     super(detail);
     this.name = 'AppError';
@@ -25,11 +36,18 @@ export class AppError extends Error {
   }
 
   toJSON(): SerializedAppError {
-    return { status: this.status, code: this.code, detail: this.detail, ...(this.errors ? { errors: this.errors } : {}) };
+    return {
+      status: this.status,
+      code: this.code,
+      detail: this.detail,
+      ...(this.errors ? { errors: this.errors } : {}),
+      ...(this.retryAfterSeconds !== undefined ? { retryAfterSeconds: this.retryAfterSeconds } : {}),
+      ...(this.extensions ? { extensions: this.extensions } : {}),
+    };
   }
 
   static fromJSON(e: SerializedAppError): AppError {
-    return new AppError(e.status, e.code, e.detail, e.errors);
+    return new AppError(e.status, e.code, e.detail, e.errors, e.retryAfterSeconds, e.extensions);
   }
 }
 
@@ -39,6 +57,8 @@ export interface SerializedAppError {
   code: string;
   detail: string;
   errors?: FieldError[];
+  retryAfterSeconds?: number;
+  extensions?: ProblemExtensions;
 }
 
 export const notFound = (what: string): AppError => new AppError(404, 'not_found', `${what} was not found.`);

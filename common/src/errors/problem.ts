@@ -13,10 +13,14 @@ export interface ProblemDocument {
   code: string;
   errors?: { field: string; message: string }[];
   requestId?: string;
+  /** The problem type's extension members (`AppError.extensions`). */
+  [extension: string]: unknown;
 }
 
 export function problemOf(err: AppError, requestId = currentRequestId()): ProblemDocument {
   return {
+    // First, so that a standard member below always wins over an extension of the same name.
+    ...err.extensions,
     type: `urn:market:problem:${err.code}`,
     title: err.title,
     status: err.status,
@@ -28,6 +32,8 @@ export function problemOf(err: AppError, requestId = currentRequestId()): Proble
 }
 
 export function sendProblem(res: Response, err: AppError): void {
+  // Whole seconds, at least 1: `Retry-After: 0` would invite an immediate retry that is refused again.
+  if (err.retryAfterSeconds !== undefined) res.set('Retry-After', String(Math.max(1, Math.ceil(err.retryAfterSeconds))));
   res.status(err.status).type(PROBLEM_CONTENT_TYPE).send(JSON.stringify(problemOf(err)));
 }
 
@@ -37,7 +43,7 @@ function fromBodyParser(err: unknown): AppError | undefined {
   if (type === 'entity.parse.failed') return new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
   if (type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is larger than 100 kB.');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    return new AppError(415, 'unsupported_encoding', 'The request body encoding is not supported.');
+    return new AppError(400, 'unsupported_encoding', 'The request body encoding is not supported.');
   }
   return undefined;
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConfirmChannel } from 'amqplib';
+import type { ServiceIdentity } from '../auth';
 import type { Knex, Migration } from '../db';
 import { describeError } from '../errors';
 import { currentContext, type Logger } from '../logger';
@@ -7,12 +8,13 @@ import { type Broker, watchChannel } from '../rpc/broker';
 import { contextHeaders } from '../rpc/envelope';
 import type { EventMap, EventType } from '../contracts/events';
 
-export interface EventEnvelope<T extends EventType = EventType> {
-  id: string;
-  type: T;
-  occurredAt: string;
-  payload: EventMap[T];
-}
+/** An event on the bus; for a union of types it is a discriminated union, so `type` narrows `payload`. */
+export type EventEnvelope<T extends EventType = EventType> = {
+  [K in T]: { id: string; type: K; occurredAt: string; payload: EventMap[K] };
+}[T];
+
+/** What an event's signature covers besides its body. */
+export const eventFacts = (eventId: string, type: string): string[] => ['event', eventId, type];
 
 export function eventsExchange(prefix: string): string {
   return `${prefix}.events`;
@@ -79,6 +81,8 @@ interface OutboxRow {
 export interface OutboxOptions {
   prefix: string;
   logger: Logger;
+  /** Signs every event, so consumers accept it only as coming from the service that owns its subject. */
+  identity: ServiceIdentity;
   /** Backstop poll for rows another replica left, or ones written while the broker was away. */
   pollMs?: number;
 }
@@ -173,12 +177,13 @@ export class Outbox {
       if (!rows.length) return 0;
       for (const row of rows) {
         const envelope = { id: row.event_id, type: row.type, occurredAt: new Date(row.occurred_at).toISOString(), payload: JSON.parse(row.payload) as unknown };
-        channel.publish(exchange, row.type, Buffer.from(JSON.stringify(envelope)), {
+        const body = Buffer.from(JSON.stringify(envelope));
+        channel.publish(exchange, row.type, body, {
           messageId: row.event_id,
           type: row.type,
           contentType: 'application/json',
           persistent: true,
-          headers: contextHeaders({ requestId: row.request_id, traceparent: row.traceparent }),
+          headers: { ...contextHeaders({ requestId: row.request_id, traceparent: row.traceparent }), ...this.options.identity.headers(eventFacts(row.event_id, row.type), body) },
         });
       }
       await channel.waitForConfirms();

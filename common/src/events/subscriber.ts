@@ -1,12 +1,14 @@
 import type { ConsumeMessage } from 'amqplib';
 import { z } from 'zod';
+import type { ServiceIdentity } from '../auth';
+import { eventOwner } from '../contracts/callers';
 import { isDuplicateKey, type Knex } from '../db';
 import { describeError } from '../errors';
 import { runWithContext, type Logger } from '../logger';
 import { type Broker, declareDeadLetter, settleDelivery, watchChannel } from '../rpc/broker';
 import { contextFromHeaders } from '../rpc/envelope';
 import { eventSchemas, type EventType } from '../contracts/events';
-import { declareEventsExchange, type EventEnvelope } from './outbox';
+import { declareEventsExchange, eventFacts, type EventEnvelope } from './outbox';
 
 const envelopeSchema = z.object({ id: z.uuid(), type: z.string(), occurredAt: z.string(), payload: z.unknown() });
 
@@ -30,7 +32,7 @@ export class EventSubscriber {
 
   constructor(
     private readonly broker: Broker,
-    private readonly options: { prefix: string; logger: Logger },
+    private readonly options: { prefix: string; logger: Logger; identity: ServiceIdentity },
   ) {}
 
   subscribe(subscription: SubscriptionOptions): this {
@@ -74,6 +76,12 @@ export class EventSubscriber {
     const event = parseEvent(msg);
     if (!event) {
       logger.error('unreadable event rejected to the dead-letter queue', { routingKey: msg.fields.routingKey });
+      return 'dead-letter';
+    }
+    // Only the service that owns the subject may say what happened to it: a `user.deleted` comes from users.
+    const sender = this.options.identity.senderOf(msg.properties.headers, eventFacts(event.id, event.type), msg.content);
+    if (!sender || sender !== eventOwner(event.type)) {
+      logger.error('unsigned or forged event rejected to the dead-letter queue', { type: event.type, eventId: event.id, sender: sender ?? 'unverified' });
       return 'dead-letter';
     }
     return runWithContext(contextFromHeaders(msg.properties.headers, `event:${event.id}`), async () => {

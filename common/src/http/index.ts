@@ -1,1 +1,3 @@
 export * from './request-context';
+export * from './read-json-body';
+export * from './token-headers';

@@ -1,13 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { Actor } from '../auth';
+import type { Actor, ServiceIdentity } from '../auth';
+import { methodOwner } from '../contracts/callers';
 import { AppError } from '../errors';
 import { currentContext, type Logger } from '../logger';
 import { rpcDuration } from '../metrics';
 import { type Broker, watchChannel } from './broker';
-import { contextHeaders, HEADER_DEADLINE, type ReplyEnvelope, type RequestEnvelope, rpcQueue } from './envelope';
-
-const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+import { contextHeaders, DIRECT_REPLY_TO, HEADER_DEADLINE, replyFacts, type ReplyEnvelope, type RequestEnvelope, requestFacts, rpcQueue } from './envelope';
 
 interface PendingCall {
   method: string;
@@ -18,8 +17,10 @@ interface PendingCall {
 }
 
 export interface CallOptions {
-  /** The identity the gateway verified; `null` for anonymous calls. */
-  actor: Actor | null;
+  /** The end user's access token, forwarded for the serving service to verify itself. */
+  token?: string | null | undefined;
+  /** For service-only methods: the person this service acts for (refused when the gateway sends it). */
+  onBehalfOf?: Actor | null | undefined;
   timeoutMs?: number;
 }
 
@@ -27,6 +28,8 @@ export interface RpcClientOptions {
   prefix: string;
   timeoutMs: number;
   logger: Logger;
+  /** Signs every request; replies are accepted only when signed by the service that serves the method. */
+  identity: ServiceIdentity;
 }
 
 /**
@@ -67,14 +70,16 @@ export class RpcClient {
     const timeoutMs = options.timeoutMs ?? this.options.timeoutMs;
     const correlationId = randomUUID();
     const ctx = currentContext();
-    const envelope: RequestEnvelope = { payload, actor: options.actor };
+    const envelope: RequestEnvelope = { payload, ...(options.token ? { token: options.token } : {}), ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}) };
+    const body = Buffer.from(JSON.stringify(envelope));
+    const deadline = Date.now() + timeoutMs;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(
         () => this.settle(correlationId, new AppError(504, 'upstream_timeout', `The ${method.split('.')[0]} service did not answer within ${timeoutMs} ms.`)),
         timeoutMs,
       );
       this.pending.set(correlationId, { method, resolve: resolve as (v: unknown) => void, reject, timer, stopTimer: rpcDuration.startTimer() });
-      channel.publish('', rpcQueue(this.options.prefix, method), Buffer.from(JSON.stringify(envelope)), {
+      channel.publish('', rpcQueue(this.options.prefix, method), body, {
         correlationId,
         replyTo: DIRECT_REPLY_TO,
         type: method,
@@ -82,8 +87,9 @@ export class RpcClient {
         expiration: String(timeoutMs),
         mandatory: true,
         headers: {
-          [HEADER_DEADLINE]: Date.now() + timeoutMs,
+          [HEADER_DEADLINE]: deadline,
           ...contextHeaders(ctx),
+          ...this.options.identity.headers(requestFacts(method, correlationId, deadline), body),
         },
       });
     });
@@ -102,6 +108,14 @@ export class RpcClient {
   }
 
   private onReply(msg: ConsumeMessage): void {
+    const correlationId = String(msg.properties.correlationId ?? '');
+    const call = this.pending.get(correlationId);
+    if (!call) return;
+    // Only the service that serves the method may answer it: a forged reply is dropped, and the real one still counts.
+    if (this.options.identity.senderOf(msg.properties.headers, replyFacts(correlationId), msg.content) !== methodOwner(call.method)) {
+      this.options.logger.error('rpc reply with a missing or wrong signature dropped', { method: call.method, correlationId });
+      return;
+    }
     let reply: ReplyEnvelope;
     try {
       reply = JSON.parse(msg.content.toString('utf8')) as ReplyEnvelope;

@@ -3,10 +3,18 @@ import { ROLES } from '../auth';
 import { AppError, type SerializedAppError } from '../errors';
 import type { RequestContext } from '../logger/context';
 
-/** The request body: the verified identity travels here, set by the caller's code, never by a client. */
+/**
+ * The request body. Who the request is for travels in one of two ways, never as a bare claim:
+ * - `token`: the end user's access token as the client sent it; the serving service verifies it itself;
+ * - `onBehalfOf`: the person a backend service acts for in a service-only method (orders reserving a
+ *   listing for its buyer, payments completing the buyer's order). Accepted only from a backend service
+ *   the method allows, never from the gateway, which must forward the token instead.
+ * The message itself is signed by the calling service (see ServiceIdentity).
+ */
 export const requestEnvelopeSchema = z.object({
   payload: z.unknown(),
-  actor: z.object({ id: z.uuid(), role: z.enum(ROLES) }).nullable(),
+  token: z.string().max(4096).nullish(),
+  onBehalfOf: z.object({ id: z.uuid(), role: z.enum(ROLES) }).nullish(),
 });
 export type RequestEnvelope = z.infer<typeof requestEnvelopeSchema>;
 
@@ -16,6 +24,15 @@ export const HEADER_REQUEST_ID = 'x-request-id';
 export const HEADER_TRACEPARENT = 'traceparent';
 /** Absolute deadline (ms since epoch); a server skips a request whose caller has given up. */
 export const HEADER_DEADLINE = 'x-deadline';
+export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
+
+/**
+ * What a request's signature covers besides its body: what is asked, under which correlation id, until
+ * when. Not the reply-to: the broker rewrites direct reply-to per delivery; the server instead answers
+ * only to a direct reply-to address, never to a queue a message names.
+ */
+export const requestFacts = (method: string, correlationId: string, deadline: number | string): string[] => ['rpc-request', method, correlationId, String(deadline)];
+export const replyFacts = (correlationId: string): string[] => ['rpc-reply', correlationId];
 
 /** `listings.create` is served from the queue of the `listings` service. */
 export function rpcQueue(prefix: string, method: string): string {

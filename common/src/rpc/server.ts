@@ -1,21 +1,34 @@
 import type { Channel, ConsumeMessage } from 'amqplib';
-import type { Actor } from '../auth';
+import type { Actor, ServiceIdentity, ServiceName, TokenActor, TokenVerifier } from '../auth';
+import { rpcCallers } from '../contracts/callers';
 import { AppError, describeError, toAppError } from '../errors';
 import { runWithContext, type Logger } from '../logger';
 import { rpcHandled } from '../metrics';
 import { type Broker, declareDeadLetter, settleDelivery, watchChannel } from './broker';
-import { contextFromHeaders, HEADER_DEADLINE, type ReplyEnvelope, requestEnvelopeSchema, rpcQueue } from './envelope';
+import { contextFromHeaders, DIRECT_REPLY_TO, HEADER_DEADLINE, replyFacts, type ReplyEnvelope, type RequestEnvelope, requestEnvelopeSchema, requestFacts, rpcQueue } from './envelope';
 
 export interface RpcContext {
-  actor: Actor | null;
+  /** The person the request is for: verified from their token here, or vouched for by a backend service. */
+  actor: TokenActor | Actor | null;
+  /** The service that sent the request, verified from its signature. */
+  caller: ServiceName;
   requestId: string;
 }
+
+/** Whether a verified token's user still may act (not deleted, no revocation since it was issued). */
+export type RevocationCheck = (actor: TokenActor) => Promise<void>;
 
 export type RpcHandler = (payload: unknown, ctx: RpcContext) => Promise<unknown>;
 
 export interface RpcServerOptions {
   prefix: string;
   logger: Logger;
+  identity: ServiceIdentity;
+  tokens: TokenVerifier;
+  /** Consulted for every request that carries a user's token. */
+  revocations?: RevocationCheck;
+  /** Who may call each method; the contract's `rpcCallers` unless a test serves methods of its own. */
+  callers?: Record<string, readonly ServiceName[]>;
   /** Requests handled at once by this process. */
   prefetch?: number;
 }
@@ -35,16 +48,19 @@ export class RpcServer {
   private stopping = false;
   // winston formats a line before its transports drop it by level: decide once, not per request.
   private readonly accessLog: boolean;
+  private readonly callers: Record<string, readonly ServiceName[]>;
 
   constructor(
     private readonly broker: Broker,
     private readonly options: RpcServerOptions,
   ) {
     this.accessLog = options.logger.isLevelEnabled('http');
+    this.callers = options.callers ?? rpcCallers;
   }
 
   serve(method: string, handler: RpcHandler): this {
     rpcQueue(this.options.prefix, method); // validates the name early
+    if (!this.callers[method]) throw new Error(`${method} has no entry in rpcCallers: say who may call it`);
     this.handlers.set(method, handler);
     return this;
   }
@@ -109,6 +125,15 @@ export class RpcServer {
         settleDelivery(channel, msg, 'ack');
         return;
       }
+      const replyTo = String(msg.properties.replyTo ?? '');
+      const caller = this.options.identity.senderOf(headers, requestFacts(method, String(msg.properties.correlationId ?? ''), String(headers[HEADER_DEADLINE] ?? '')), msg.content);
+      if (!caller || (replyTo && !replyTo.startsWith(DIRECT_REPLY_TO))) {
+        // Not from a service that holds a key (or asking for its answer to go elsewhere): not obeyed, not answered.
+        logger.error('unsigned or forged rpc request rejected to the dead-letter queue', { method, sender: String(headers['x-sender'] ?? '') });
+        rpcHandled.inc({ method, outcome: 'forged' });
+        settleDelivery(channel, msg, 'dead-letter');
+        return;
+      }
       const handler = this.handlers.get(method);
       const envelope = parseEnvelope(msg);
       if (!handler || !envelope) {
@@ -124,7 +149,8 @@ export class RpcServer {
       let reply: ReplyEnvelope;
       let invalidPayload = false;
       try {
-        reply = { ok: true, result: await handler(envelope.payload, { actor: envelope.actor, requestId }) };
+        const actor = await this.actorOf(method, caller, envelope);
+        reply = { ok: true, result: await handler(envelope.payload, { actor, caller, requestId }) };
       } catch (err) {
         const appError = toAppError(err);
         if (appError.status >= 500) logger.error('rpc handler failed', { method, err: describeError(err) });
@@ -139,21 +165,38 @@ export class RpcServer {
     });
   }
 
+  /** The caller must be allowed for the method; the person comes from a token verified here, or a backend service's word. */
+  private async actorOf(method: string, caller: ServiceName, envelope: RequestEnvelope): Promise<TokenActor | Actor | null> {
+    if (!this.callers[method]?.includes(caller)) throw new AppError(403, 'caller_not_allowed', `The ${caller} service may not call ${method}.`);
+    if (envelope.token) {
+      const actor = this.options.tokens.verify(envelope.token);
+      await this.options.revocations?.(actor);
+      return actor;
+    }
+    if (envelope.onBehalfOf) {
+      if (caller === 'api-gateway') throw new AppError(403, 'caller_not_allowed', 'The gateway forwards the user\'s token; it cannot vouch for a user.');
+      return envelope.onBehalfOf;
+    }
+    return null;
+  }
+
   private reply(channel: Channel, msg: ConsumeMessage, reply: ReplyEnvelope): void {
     const { replyTo, correlationId } = msg.properties;
     if (!replyTo) return;
     try {
-      channel.sendToQueue(replyTo as string, Buffer.from(JSON.stringify(reply)), { correlationId, contentType: 'application/json' });
+      const body = Buffer.from(JSON.stringify(reply));
+      const headers = this.options.identity.headers(replyFacts(String(correlationId ?? '')), body);
+      channel.sendToQueue(replyTo as string, body, { correlationId, contentType: 'application/json', headers });
     } catch {
       // The channel closed under us: the caller's reply queue went with the connection, so it times out or sees a 503.
     }
   }
 }
 
-function parseEnvelope(msg: ConsumeMessage): { payload: unknown; actor: Actor | null } | undefined {
+function parseEnvelope(msg: ConsumeMessage): RequestEnvelope | undefined {
   try {
     const parsed = requestEnvelopeSchema.safeParse(JSON.parse(msg.content.toString('utf8')));
-    return parsed.success ? { payload: parsed.data.payload, actor: parsed.data.actor } : undefined;
+    return parsed.success ? parsed.data : undefined;
   } catch {
     return undefined;
   }

@@ -1,9 +1,13 @@
+import type { KeyObject } from 'node:crypto';
 import type { Server } from 'node:http';
+import { createTokenVerifier, type ServiceIdentity, type ServiceName } from '../auth';
+import { serviceIdentityOf } from '../config';
 import { openDatabase, type Knex, type Migration } from '../db';
 import { EventSubscriber, Outbox } from '../events';
 import { createLogger, type Logger } from '../logger';
 import { startOpsServer } from '../metrics';
 import { Broker, RpcClient, RpcServer } from '../rpc';
+import { revocationMigrations, Revocations } from './revocations';
 
 export interface RpcServiceConfig {
   LOG_LEVEL: string;
@@ -13,6 +17,10 @@ export interface RpcServiceConfig {
   MYSQL_URL: string;
   DB_NAME_PREFIX: string;
   METRICS_PORT: number;
+  HOST: string;
+  JWT_PUBLIC_KEYS: readonly KeyObject[];
+  SERVICE_PRIVATE_KEY: KeyObject;
+  SERVICE_PUBLIC_KEYS: ReadonlyMap<ServiceName, readonly KeyObject[]>;
 }
 
 /** What a service's entry points are wired to. */
@@ -24,6 +32,10 @@ export interface ServiceParts {
   rpc: RpcServer;
   rpcClient: RpcClient;
   events: EventSubscriber;
+  /** This service's key: what it sends on the broker is signed with it. */
+  identity: ServiceIdentity;
+  /** Revoked access tokens, as users-service announced them. */
+  revocations: Revocations;
   /** Runs at shutdown after the entry points stopped, before connections close. */
   onStop(fn: () => Promise<void> | void): void;
 }
@@ -42,7 +54,8 @@ export interface RunningService {
  */
 export async function startRpcService(opts: {
   name: string;
-  database: string;
+  /** The service's name on the bus, which is also its database's: `listings` → `market_listings`. */
+  database: ServiceName;
   config: RpcServiceConfig;
   migrations: Migration[];
   logger?: Logger;
@@ -50,19 +63,30 @@ export async function startRpcService(opts: {
 }): Promise<RunningService> {
   const { config } = opts;
   const logger = opts.logger ?? createLogger(opts.name, config.LOG_LEVEL);
-  const db = await openDatabase({ mysqlUrl: config.MYSQL_URL, database: `${config.DB_NAME_PREFIX}${opts.database}`, migrations: opts.migrations, logger });
+  const identity = serviceIdentityOf(opts.database, config);
+  const db = await openDatabase({
+    mysqlUrl: config.MYSQL_URL,
+    database: `${config.DB_NAME_PREFIX}${opts.database}`,
+    migrations: [...opts.migrations, ...revocationMigrations],
+    logger,
+  });
   const broker = new Broker({ url: config.RABBITMQ_URL, logger, name: opts.name });
   const stopHooks: (() => Promise<void> | void)[] = [];
+  const revocations = new Revocations(db);
+  const prefix = config.BUS_PREFIX;
   const parts: ServiceParts = {
     logger,
     db,
     broker,
-    outbox: new Outbox(db, broker, { prefix: config.BUS_PREFIX, logger }),
-    rpc: new RpcServer(broker, { prefix: config.BUS_PREFIX, logger }),
-    rpcClient: new RpcClient(broker, { prefix: config.BUS_PREFIX, timeoutMs: config.RPC_TIMEOUT_MS, logger }),
-    events: new EventSubscriber(broker, { prefix: config.BUS_PREFIX, logger }),
+    identity,
+    revocations,
+    outbox: new Outbox(db, broker, { prefix, logger, identity }),
+    rpc: new RpcServer(broker, { prefix, logger, identity, tokens: createTokenVerifier(config.JWT_PUBLIC_KEYS), revocations: revocations.check }),
+    rpcClient: new RpcClient(broker, { prefix, timeoutMs: config.RPC_TIMEOUT_MS, logger, identity }),
+    events: new EventSubscriber(broker, { prefix, logger, identity }),
     onStop: (fn) => stopHooks.push(fn),
   };
+  revocations.subscribe(parts.events, opts.database);
   await parts.outbox.start();
   await parts.rpcClient.start();
   await opts.wire(parts);
@@ -72,6 +96,7 @@ export async function startRpcService(opts: {
 
   const ops: Server = await startOpsServer({
     port: config.METRICS_PORT,
+    host: config.HOST,
     readiness: async () => ({ database: await db.raw('SELECT 1').then(() => true, () => false), broker: broker.connected }),
   });
   const address = ops.address();

@@ -123,6 +123,16 @@ export class ListingRepository {
     return affected === 1;
   }
 
+  /**
+   * The reservation passes from one order to the next (a waiting list's hand-over) without the listing
+   * ever being available. Nothing public changes (the listing stays reserved), so neither do version
+   * and updated_at: an edit in flight is not refused for it, and cached copies stay true.
+   */
+  async transfer(id: string, fromOrderId: string, toOrderId: string, trx: Knex): Promise<boolean> {
+    const affected = await trx('listings').where({ id, status: 'reserved', reserved_order_id: fromOrderId }).update({ reserved_order_id: toOrderId });
+    return affected === 1;
+  }
+
   async availableOfSeller(sellerId: string, trx: Knex): Promise<ListingRecord[]> {
     return ((await trx('listings').where({ seller_id: sellerId, status: 'available' }).forUpdate()) as ListingRow[]).map(toRecord);
   }

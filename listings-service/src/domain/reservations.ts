@@ -57,3 +57,20 @@ export async function markListingSold(deps: ListingsDeps, id: string, orderId: s
     throw listingErrors.notReservedForOrder();
   });
 }
+
+/**
+ * reserved for `fromOrderId` → reserved for `toOrderId`: orders-service handed the listing to the next
+ * person in its waiting list. Idempotent (the sweep repeats it after a crash): already with the new order,
+ * reserved or sold by it, is the same success. Refused for any other state.
+ */
+export async function transferReservation(deps: ListingsDeps, id: string, fromOrderId: string, toOrderId: string): Promise<Listing> {
+  return deps.db.transaction(async (trx) => {
+    const moved = await deps.listings.transfer(id, fromOrderId, toOrderId, trx);
+    const listing = await deps.listings.findById(id, trx);
+    // Only the call that moved it tells: a repeated transfer is the same success, not a second move.
+    if (moved && listing) await deps.outbox.publish(trx, 'listing.transferred', { listing: publicListing(listing), fromOrderId, toOrderId });
+    if (!listing) throw notFound('The listing');
+    if (listing.reservedOrderId === toOrderId && listing.status !== 'available') return publicListing(listing);
+    throw listingErrors.notReservedForOrder();
+  });
+}

@@ -28,5 +28,9 @@ export function serveListings(rpc: RpcServer, deps: ListingsDeps): void {
     .serve('listings.markSold', async (payload) => {
       const { id, orderId } = validate(schemas.markSold, payload, 'message');
       return { listing: await reservations.markListingSold(deps, id, orderId) };
+    })
+    .serve('listings.transfer', async (payload) => {
+      const { id, fromOrderId, toOrderId } = validate(schemas.transfer, payload, 'message');
+      return { listing: await reservations.transferReservation(deps, id, fromOrderId, toOrderId) };
     });
 }

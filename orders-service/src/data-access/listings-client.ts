@@ -11,7 +11,7 @@ export class ListingsClient {
 
   /** available → reserved for `orderId`; its AppErrors (404, 403 own_listing, 409 sold/reserved) are the answer to the buyer. */
   async reserve(buyer: Actor, listingId: string, orderId: string): Promise<Listing> {
-    const { listing } = await this.rpc.call<{ listing: Listing }>('listings.reserve', { id: listingId, orderId }, { actor: buyer });
+    const { listing } = await this.rpc.call<{ listing: Listing }>('listings.reserve', { id: listingId, orderId }, { onBehalfOf: buyer });
     return listing;
   }
 
@@ -19,10 +19,21 @@ export class ListingsClient {
   // person's request, hence no actor: listings-service keys them on the order holding the reservation.
 
   async release(listingId: string, orderId: string, timeoutMs?: number): Promise<void> {
-    await this.rpc.call('listings.release', { id: listingId, orderId }, { actor: null, ...(timeoutMs ? { timeoutMs } : {}) });
+    await this.rpc.call('listings.release', { id: listingId, orderId }, { ...(timeoutMs ? { timeoutMs } : {}) });
+  }
+
+  /** Who sells it and whether it exists or sold: what a join to its waiting list must know. */
+  async get(listingId: string): Promise<Listing> {
+    const { listing } = await this.rpc.call<{ listing: Listing }>('listings.get', { id: listingId }, {});
+    return listing;
+  }
+
+  /** A hand-over: the reservation of `fromOrderId` becomes `toOrderId`'s; repeating it is harmless. */
+  async transfer(listingId: string, fromOrderId: string, toOrderId: string, timeoutMs?: number): Promise<void> {
+    await this.rpc.call('listings.transfer', { id: listingId, fromOrderId, toOrderId }, { ...(timeoutMs ? { timeoutMs } : {}) });
   }
 
   async markSold(listingId: string, orderId: string, timeoutMs?: number): Promise<void> {
-    await this.rpc.call('listings.markSold', { id: listingId, orderId }, { actor: null, ...(timeoutMs ? { timeoutMs } : {}) });
+    await this.rpc.call('listings.markSold', { id: listingId, orderId }, { ...(timeoutMs ? { timeoutMs } : {}) });
   }
 }

@@ -43,4 +43,85 @@ export const migrations: Migration[] = [
       await db.schema.dropTable('orders');
     },
   },
+  {
+    // What bounds a buyer's holds: their pending orders and checkouts in flight are counted under a lock
+    // of their own, and a cancellation's time starts the cooldown before they may hold that listing again.
+    name: '002_buyer_hold_limits',
+    async up(db) {
+      // One row per buyer who ever ordered, locked (SELECT ... FOR UPDATE) by each of their checkouts
+      // while it counts their holds and records its attempt: a buyer's checkouts take turns there, so
+      // parallel ones can never all see room for one more. Other buyers never wait on it.
+      await db.schema.createTable('buyer_locks', (t) => {
+        t.uuid('buyer_id').primary();
+      });
+      // An attempt in flight is a hold about to exist, so it counts against the buyer's limit. NULL only
+      // for attempts written before this migration, which the limit cannot see (they end within seconds).
+      await db.schema.alterTable('reservation_attempts', (t) => {
+        t.uuid('buyer_id').nullable();
+        t.index(['buyer_id', 'listing_id']);
+      });
+      // Set when the buyer cancels (never when an order expires): the start of that listing's cooldown.
+      await db.schema.alterTable('orders', (t) => {
+        t.datetime('cancelled_at', { precision: 3 }).nullable();
+        // A buyer's pending orders (the limit, "already holding") and cancellations of one listing (the cooldown).
+        t.index(['buyer_id', 'status', 'listing_id']);
+      });
+      // A cancelled order's updated_at is the moment it was cancelled: nothing changes it after that.
+      await db('orders').where({ status: 'cancelled' }).update({ cancelled_at: db.ref('updated_at') });
+    },
+    async down(db) {
+      await db.schema.alterTable('orders', (t) => {
+        t.dropIndex(['buyer_id', 'status', 'listing_id']);
+        t.dropColumn('cancelled_at');
+      });
+      await db.schema.alterTable('reservation_attempts', (t) => {
+        t.dropIndex(['buyer_id', 'listing_id']);
+        t.dropColumn('buyer_id');
+      });
+      await db.schema.dropTable('buyer_locks');
+    },
+  },
+  {
+    // A fair waiting list per held listing: when a hold ends unpaid the listing passes straight to the
+    // first person in line, as a new pending order that takes over the old order's reservation.
+    name: '003_waitlist',
+    async up(db) {
+      // The auto-increment id is the join order: joins of one listing take turns on its lock row, so ids
+      // are handed out in the order people got in line.
+      await db.schema.createTable('waitlist_entries', (t) => {
+        t.bigIncrements('id');
+        t.uuid('listing_id').notNullable();
+        t.uuid('buyer_id').notNullable();
+        t.datetime('joined_at', { precision: 3 }).notNullable();
+        t.unique(['listing_id', 'buyer_id']);
+        t.index(['buyer_id']);
+      });
+      // One row per listing that ever had a line or a hand-over, locked (SELECT ... FOR UPDATE) by every
+      // change that decides who holds the listing next: a join, the end of a hold, a sale. So a join never
+      // lands in a line whose listing has just been released, and a hand-over happens once.
+      await db.schema.createTable('listing_locks', (t) => {
+        t.uuid('listing_id').primary();
+      });
+      await db.schema.alterTable('orders', (t) => {
+        // The order whose reservation this one took over (a hand-over); NULL for an order placed by checkout.
+        t.uuid('handed_over_from').nullable();
+        // Whether listings-service confirmed that the reservation moved to this order; the sweep finishes
+        // the ones it did not (a crash or an outage between the hand-over's commit and the transfer).
+        t.boolean('listing_transferred').notNullable().defaultTo(true);
+        t.index(['listing_transferred']);
+        // "Was this listing sold?" when someone asks to join its line.
+        t.index(['listing_id', 'status']);
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('orders', (t) => {
+        t.dropIndex(['listing_id', 'status']);
+        t.dropIndex(['listing_transferred']);
+        t.dropColumn('listing_transferred');
+        t.dropColumn('handed_over_from');
+      });
+      await db.schema.dropTable('listing_locks');
+      await db.schema.dropTable('waitlist_entries');
+    },
+  },
 ];

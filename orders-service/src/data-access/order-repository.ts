@@ -8,7 +8,7 @@ export type OrderStatus = Order['status'];
  * this service (and the tests) may disagree by some milliseconds, the one database never disagrees
  * with itself. UTC_TIMESTAMP, not NOW(): the columns hold UTC whatever the server's time zone.
  */
-const DB_NOW = 'UTC_TIMESTAMP(3)';
+export const DB_NOW = 'UTC_TIMESTAMP(3)';
 
 interface OrderRow {
   id: string;
@@ -20,6 +20,8 @@ interface OrderRow {
   pending_listing_id: string | null;
   listing_released: number | boolean;
   listing_sold_confirmed: number | boolean;
+  handed_over_from: string | null;
+  listing_transferred: number | boolean;
   expires_at: Date;
   created_at: Date;
   updated_at: Date;
@@ -29,6 +31,10 @@ interface OrderRow {
 export interface OrderRecord extends Order {
   listingReleased: boolean;
   listingSoldConfirmed: boolean;
+  /** The order whose reservation this one took over from the waiting list; null for a checkout's order. */
+  handedOverFrom: string | null;
+  /** False until listings-service confirmed that the reservation moved to this order. */
+  listingTransferred: boolean;
 }
 
 const toRecord = (row: OrderRow): OrderRecord => ({
@@ -43,10 +49,12 @@ const toRecord = (row: OrderRow): OrderRecord => ({
   updatedAt: iso(row.updated_at),
   listingReleased: Boolean(row.listing_released),
   listingSoldConfirmed: Boolean(row.listing_sold_confirmed),
+  handedOverFrom: row.handed_over_from,
+  listingTransferred: Boolean(row.listing_transferred),
 });
 
 /** The contract's shape: the sync flags are internal. */
-export const publicOrder = ({ listingReleased: _released, listingSoldConfirmed: _sold, ...order }: OrderRecord): Order => order;
+export const publicOrder = ({ listingReleased: _released, listingSoldConfirmed: _sold, handedOverFrom: _from, listingTransferred: _moved, ...order }: OrderRecord): Order => order;
 
 export interface NewOrder {
   id: string;
@@ -54,6 +62,12 @@ export interface NewOrder {
   listingId: string;
   priceCents: number;
   currency: string;
+}
+
+/** A listing the buyer holds (a pending order) or is checking out (a reservation attempt): `orderId` is the order's id either way. */
+export interface BuyerHold {
+  orderId: string;
+  listingId: string;
 }
 
 /** What a conditional transition out of `pending` also requires. */
@@ -66,8 +80,11 @@ export interface TransitionGuard {
 export class OrderRepository {
   constructor(private readonly db: Knex) {}
 
-  /** Inserts a pending order whose hold ends `ttlSeconds` from now on the database clock. */
-  async insertPending(order: NewOrder, ttlSeconds: number, trx: Knex): Promise<OrderRecord> {
+  /**
+   * Inserts a pending order whose hold ends `ttlSeconds` from now on the database clock. `handedOverFrom`:
+   * it takes over that order's reservation, which listings-service has yet to move to it.
+   */
+  async insertPending(order: NewOrder, ttlSeconds: number, trx: Knex, handedOverFrom?: string): Promise<OrderRecord> {
     // One statement: UTC_TIMESTAMP is fixed for its duration, so expires_at - created_at is exactly the TTL.
     await trx('orders').insert({
       id: order.id,
@@ -79,6 +96,8 @@ export class OrderRepository {
       pending_listing_id: order.listingId,
       listing_released: false,
       listing_sold_confirmed: false,
+      handed_over_from: handedOverFrom ?? null,
+      listing_transferred: handedOverFrom === undefined,
       expires_at: trx.raw(`${DB_NOW} + INTERVAL ? SECOND`, [ttlSeconds]),
       created_at: trx.raw(DB_NOW),
       updated_at: trx.raw(DB_NOW),
@@ -113,7 +132,13 @@ export class OrderRepository {
     if (guard.buyerId !== undefined) query.where('buyer_id', guard.buyerId);
     if (guard.hold === 'due') query.whereRaw(`expires_at <= ${DB_NOW}`);
     if (guard.hold === 'unexpired') query.whereRaw(`expires_at > ${DB_NOW}`);
-    const affected = await query.update({ status: to, pending_listing_id: null, updated_at: trx.raw(DB_NOW) });
+    const affected = await query.update({
+      status: to,
+      pending_listing_id: null,
+      updated_at: trx.raw(DB_NOW),
+      // The buyer's own decision starts the listing's rehold cooldown; an expiry does not.
+      ...(to === 'cancelled' ? { cancelled_at: trx.raw(DB_NOW) } : {}),
+    });
     return affected === 1;
   }
 
@@ -125,8 +150,30 @@ export class OrderRepository {
     return row === undefined ? undefined : Number(row.us) / 1000;
   }
 
-  async markListingReleased(id: string): Promise<void> {
-    await this.db('orders').where({ id }).update({ listing_released: true });
+  /** `trx`: a hand-over notes in its own transaction that the old order's listing needs no release. */
+  async markListingReleased(id: string, trx: Knex = this.db): Promise<void> {
+    await trx('orders').where({ id }).update({ listing_released: true });
+  }
+
+  async markListingTransferred(id: string): Promise<void> {
+    await this.db('orders').where({ id }).update({ listing_transferred: true });
+  }
+
+  /** Handed-over orders whose reservation listings-service has not confirmed as moved to them, oldest first. */
+  async awaitingTransfer(limit: number): Promise<OrderRecord[]> {
+    const rows = (await this.db('orders').where('listing_transferred', false).orderBy('created_at').limit(limit)) as OrderRow[];
+    return rows.map(toRecord);
+  }
+
+  /** The order holding the listing now, if any (read in the caller's transaction). */
+  async pendingOfListing(listingId: string, trx: Knex): Promise<OrderRecord | undefined> {
+    const row = (await trx('orders').where({ pending_listing_id: listingId }).first()) as OrderRow | undefined;
+    return row && toRecord(row);
+  }
+
+  /** Whether an order for the listing was paid: a listing is sold only through this service. */
+  async listingWasSold(listingId: string, trx: Knex): Promise<boolean> {
+    return (await trx('orders').where({ listing_id: listingId, status: 'complete' }).first('id')) !== undefined;
   }
 
   async markListingSoldConfirmed(id: string): Promise<void> {
@@ -151,10 +198,53 @@ export class OrderRepository {
     return rows.map(toRecord);
   }
 
+  // --- a buyer's holds: pending orders and checkouts in flight ---
+
+  /**
+   * Creates the buyer's lock row if it is missing. Call it on its own, before the transaction that locks
+   * the row: two transactions that both inserted (or met) the row and then locked it would deadlock on
+   * InnoDB's shared duplicate-key locks, and a transaction that ran it on a second connection would hold
+   * one pool connection while waiting for another.
+   */
+  async ensureBuyerLock(buyerId: string): Promise<void> {
+    await this.db('buyer_locks').insert({ buyer_id: buyerId }).onConflict('buyer_id').ignore();
+  }
+
+  /** Locks the buyer's row (ensureBuyerLock first) until the caller's transaction ends. */
+  async lockBuyer(buyerId: string, trx: Knex.Transaction): Promise<void> {
+    await trx('buyer_locks').where({ buyer_id: buyerId }).first('buyer_id').forUpdate();
+  }
+
+  /** What the buyer holds or is about to: their pending orders and their reservation attempts in flight. */
+  async holdsOf(buyerId: string, trx: Knex): Promise<BuyerHold[]> {
+    const rows = (await trx
+      .select({ orderId: 'id', listingId: 'listing_id' })
+      .from('orders')
+      .where({ buyer_id: buyerId, status: 'pending' })
+      .unionAll((q) => q.select({ orderId: 'order_id', listingId: 'listing_id' }).from('reservation_attempts').where({ buyer_id: buyerId }))) as BuyerHold[];
+    return rows;
+  }
+
+  /**
+   * When the buyer may hold the listing again, if they cancelled an order for it less than
+   * `cooldownSeconds` ago (by the database clock); undefined when they may at once.
+   */
+  async reholdAllowedAt(buyerId: string, listingId: string, cooldownSeconds: number, trx: Knex): Promise<{ at: string; secondsLeft: number } | undefined> {
+    const row = (await trx('orders')
+      .where({ buyer_id: buyerId, listing_id: listingId, status: 'cancelled' })
+      .whereRaw(`cancelled_at > ${DB_NOW} - INTERVAL ? SECOND`, [cooldownSeconds])
+      .first(
+        trx.raw('MAX(cancelled_at) + INTERVAL ? SECOND AS allowed_at', [cooldownSeconds]),
+        trx.raw(`TIMESTAMPDIFF(MICROSECOND, ${DB_NOW}, MAX(cancelled_at) + INTERVAL ? SECOND) AS us_left`, [cooldownSeconds]),
+      )) as { allowed_at: Date | null; us_left: number | string | null } | undefined;
+    if (!row?.allowed_at) return undefined;
+    return { at: iso(row.allowed_at), secondsLeft: Math.max(1, Math.ceil(Number(row.us_left) / 1_000_000)) };
+  }
+
   // --- reservation attempts: a reservation in listings-service that has no order (yet) ---
 
-  async recordAttempt(orderId: string, listingId: string): Promise<void> {
-    await this.db('reservation_attempts').insert({ order_id: orderId, listing_id: listingId, created_at: this.db.raw(DB_NOW) });
+  async recordAttempt(orderId: string, listingId: string, buyerId: string, trx: Knex): Promise<void> {
+    await trx('reservation_attempts').insert({ order_id: orderId, listing_id: listingId, buyer_id: buyerId, created_at: trx.raw(DB_NOW) });
   }
 
   /** Removes the attempt; false when it was not there (the sweep already released its reservation). */

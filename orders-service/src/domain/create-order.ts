@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { type Actor, AppError, type contracts, domainEvents, isDuplicateKey } from '@market/common';
 import { type OrderRecord, publicOrder } from '../data-access/order-repository';
+import { admitCheckoutAttempt } from './buyer-holds';
 import type { OrdersDeps } from './deps';
 import { requestBudgetMs, undoReservation } from './listing-sync';
 import { orderErrors } from './order-errors';
@@ -10,6 +11,8 @@ type Order = contracts.Order;
 /**
  * Checkout, step one: hold the listing for ORDER_TTL_SECONDS.
  *
+ * First the buyer's own bounds (how many they hold, what they already hold or just cancelled); they
+ * admit the attempt or refuse before anything is reserved.
  * The reservation is listings-service's single conditional UPDATE (available → reserved for this order
  * id), so of any number of buyers exactly one wins; its refusals (404, 403 own listing, 409 sold or
  * reserved) go back to the buyer unchanged. The order is recorded only after that, with the price the
@@ -18,14 +21,15 @@ type Order = contracts.Order;
  */
 export async function createOrder(deps: OrdersDeps, buyer: Actor, listingId: string): Promise<Order> {
   const orderId = randomUUID();
-  await deps.orders.recordAttempt(orderId, listingId);
+  await admitCheckoutAttempt(deps, buyer, listingId, orderId);
 
   let listing: contracts.Listing;
   try {
     listing = await deps.listings.reserve(buyer, listingId, orderId);
   } catch (err) {
     if (err instanceof AppError && err.status < 500) {
-      // A refusal: nothing was reserved, so there is nothing to undo; the attempt row is just clutter.
+      // A refusal: nothing was reserved, so there is nothing to undo; the attempt row would only count
+      // against the buyer's holds until the sweep removed it.
       await deps.orders.deleteAttempt(orderId).catch(() => undefined);
     } else {
       // A timeout or a lost connection: the reservation may have happened without us hearing of it.
@@ -57,6 +61,6 @@ export async function createOrder(deps: OrdersDeps, buyer: Actor, listingId: str
 
   domainEvents.inc({ event: 'order_created' });
   // After the commit, so that the expiry never looks for an order that does not exist (yet).
-  await deps.expiry.schedule(order.id);
+  await deps.expiry.schedule(order.id, deps.ttlSeconds);
   return publicOrder(order);
 }

@@ -1,6 +1,7 @@
 import { domainEvents } from '@market/common';
-import { type OrderRecord, publicOrder } from '../data-access/order-repository';
+import type { OrderRecord } from '../data-access/order-repository';
 import type { OrdersDeps } from './deps';
+import { endHold, finishEndedHold } from './hand-over';
 import { releaseListingOf } from './listing-sync';
 
 export type ExpiryOutcome =
@@ -13,20 +14,16 @@ export type ExpiryOutcome =
 
 /**
  * pending → expired, only once the hold has ended by the database clock (a hold never ends early),
- * as one conditional UPDATE, so an expiry racing a cancel or a payment has exactly one winner. Safe to
- * call any number of times for the same order (the queue and the sweep both do).
+ * as one conditional UPDATE, so an expiry racing a cancel or a payment has exactly one winner; the
+ * listing goes to the next in its waiting list in the same transaction (hand-over.ts). Safe to call any
+ * number of times for the same order (the queue and the sweep both do).
  */
 export async function expireOrder(deps: OrdersDeps, id: string, releaseBudgetMs: number): Promise<ExpiryOutcome> {
-  const expired = await deps.db.transaction(async (trx) => {
-    if (!(await deps.orders.leavePending(id, 'expired', { hold: 'due' }, trx))) return undefined;
-    const order = (await deps.orders.findById(id, trx)) as OrderRecord;
-    await deps.outbox.publish(trx, 'order.expired', { order: publicOrder(order) });
-    return order;
-  });
-  if (expired) {
+  const outcome = await endHold(deps, id, 'expired', { hold: 'due' });
+  if (outcome) {
     domainEvents.inc({ event: 'order_expired' });
-    deps.logger.info('order expired', { orderId: id, listingId: expired.listingId });
-    await releaseListingOf(deps, expired, releaseBudgetMs);
+    deps.logger.info('order expired', { orderId: id, listingId: outcome.ended.listingId, handedOverTo: outcome.next?.id });
+    await finishEndedHold(deps, outcome, releaseBudgetMs);
     return { kind: 'expired' };
   }
 

@@ -51,9 +51,32 @@ async function recordQuietly(deps: OrdersDeps, fields: Record<string, unknown>, 
   await record().catch((err: unknown) => deps.logger.warn('could not record the listing change; the sweep will confirm it again', { ...fields, err: describeError(err).message }));
 }
 
+/**
+ * A handed-over order's reservation moves to it in listings-service (from the order it took over, whose
+ * own move is caught up first: a chain of hand-overs during an outage is replayed in order), and that is
+ * recorded. Before anything else listings-service is asked about this order (release, sale), since it
+ * keys both on the order that holds the reservation. 'ok' at once for an order placed by checkout.
+ */
+export async function catchUpTransfer(deps: OrdersDeps, order: OrderRecord, budgetMs: number): Promise<SyncOutcome> {
+  if (order.listingTransferred || !order.handedOverFrom) return 'ok';
+  const from = await deps.orders.findById(order.handedOverFrom);
+  if (from && (await catchUpTransfer(deps, from, budgetMs)) === 'failed') return 'failed';
+  const fields = { orderId: order.id, listingId: order.listingId, fromOrderId: order.handedOverFrom };
+  const fromOrderId = order.handedOverFrom;
+  const outcome = await withRetries(deps, 'moving the reservation to the next in line', fields, budgetMs, (timeoutMs) =>
+    deps.listings.transfer(order.listingId, fromOrderId, order.id, timeoutMs),
+  );
+  if (outcome === 'refused') deps.logger.error('a hand-over whose listing is not reserved for the previous order: needs a person to look', fields);
+  if (outcome !== 'failed') await recordQuietly(deps, fields, () => deps.orders.markListingTransferred(order.id));
+  return outcome;
+}
+
 /** Makes the listing of a cancelled or expired order available again, and records that it did. */
 export async function releaseListingOf(deps: OrdersDeps, order: OrderRecord, budgetMs: number): Promise<SyncOutcome> {
   const fields = { orderId: order.id, listingId: order.listingId };
+  // Released "from" this order only once it holds the reservation; else the release would be a no-op
+  // and the listing would stay reserved for the order it was handed over from.
+  if ((await catchUpTransfer(deps, order, budgetMs)) === 'failed') return 'failed';
   const outcome = await withRetries(deps, 'listing release', fields, budgetMs, (timeoutMs) => deps.listings.release(order.listingId, order.id, timeoutMs));
   // A refusal is recorded too: the sweep would only repeat it forever; the error log is the alarm.
   if (outcome !== 'failed') await recordQuietly(deps, fields, () => deps.orders.markListingReleased(order.id));
@@ -63,6 +86,7 @@ export async function releaseListingOf(deps: OrdersDeps, order: OrderRecord, bud
 /** Marks the listing of a completed order sold, and records that listings-service confirmed it. */
 export async function markListingSoldOf(deps: OrdersDeps, order: OrderRecord, budgetMs: number): Promise<SyncOutcome> {
   const fields = { orderId: order.id, listingId: order.listingId };
+  if ((await catchUpTransfer(deps, order, budgetMs)) === 'failed') return 'failed';
   const outcome = await withRetries(deps, 'marking the listing sold', fields, budgetMs, (timeoutMs) => deps.listings.markSold(order.listingId, order.id, timeoutMs));
   if (outcome === 'refused') deps.logger.error('a paid order whose listing is not reserved for it: needs a person to look', fields);
   if (outcome !== 'failed') await recordQuietly(deps, fields, () => deps.orders.markListingSoldConfirmed(order.id));

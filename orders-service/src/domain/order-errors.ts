@@ -18,5 +18,21 @@ export const orderErrors = {
   notPending: (order: OrderRecord, action: 'cancelled' | 'paid') =>
     new AppError(409, 'order_not_pending', `This order can no longer be ${action}: ${WHY_NOT_PENDING[order.status]}.`),
   listingReserved: () => new AppError(409, 'listing_reserved', RESERVED_DETAIL),
+  // The buyer's own bounds (buyer-holds.ts): said as what they can do next, not as a conflict with someone else.
+  alreadyHolding: (orderId: string) =>
+    new AppError(409, 'already_holding', `You already hold this listing: your order ${orderId} is for it. Pay for that order or cancel it; there is no need to order again.`, undefined, undefined, { orderId }),
+  tooManyHolds: (limit: number) =>
+    new AppError(409, 'too_many_holds', `A buyer can hold at most ${limit} listings at once (pending orders), and you already do. Pay for or cancel one of your pending orders, or let one expire, then order again.`),
+  reholdCooldown: (allowedAt: string, secondsLeft: number) =>
+    new AppError(409, 'rehold_cooldown', `You cancelled your order for this listing a short while ago, so you cannot hold it again yet. Try again in ${secondsLeft} s (from ${allowedAt}); anyone else may order it meanwhile.`),
+  // The waiting list (join-waitlist.ts).
+  listingAvailable: () => new AppError(409, 'listing_available', 'Nobody holds this listing right now, so there is no line to join: order it instead (POST /orders).'),
+  listingSold: () => new AppError(409, 'listing_sold', 'This listing has already been sold.'),
+  ownListingWaitlist: () => new AppError(403, 'own_listing', 'You cannot join the waiting list of your own listing.'),
+  alreadyWaiting: (position: number) =>
+    new AppError(409, 'already_waiting', `You are already in the waiting list of this listing, at position ${position}.`, undefined, undefined, { position }),
+  waitlistFull: (limit: number) => new AppError(409, 'waitlist_full', `The waiting list of this listing is full (${limit} people). Try again later.`),
+  tooManyWaitlists: (limit: number) =>
+    new AppError(409, 'too_many_waitlists', `A person can wait for at most ${limit} listings at once, and you already do. Leave one of your waiting lists (DELETE /listings/{id}/waitlist), then join again.`),
   checkoutInterrupted: () => new AppError(503, 'checkout_interrupted', 'The checkout took too long and was undone. Please try again.'),
 };

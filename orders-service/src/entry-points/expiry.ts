@@ -8,7 +8,8 @@ import { backgroundBudgetMs } from '../domain/listing-sync';
 /**
  * The queue names are part of the deployment (the test stack deletes them by these names). The TTL is in
  * the wait queue's name because RabbitMQ refuses to redeclare a queue with other arguments: changing
- * ORDER_TTL_SECONDS makes a new queue, and the old one still delivers its messages on time.
+ * ORDER_TTL_SECONDS makes a new queue, and the old one still delivers its messages on time. Each hold
+ * length (ORDER_TTL_SECONDS, WAITLIST_HOLD_SECONDS) has its own wait queue; all feed one expired queue.
  */
 export function expiryQueues(prefix: string, ttlSeconds: number): { wait: string; expired: string } {
   return { wait: `${prefix}.orders.expiry-wait.${ttlSeconds}s`, expired: `${prefix}.orders.expired` };
@@ -42,15 +43,19 @@ export class OrderExpiry implements ExpiryScheduler {
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly waits = new Set<{ timer: NodeJS.Timeout; resolve: (completed: boolean) => void }>();
-  private readonly queues: { wait: string; expired: string };
+  private readonly queues: { waits: ReadonlyMap<number, string>; expired: string };
   private readonly logger: Logger;
 
   constructor(
     private readonly broker: Broker,
     private readonly deps: OrdersDeps,
-    private readonly options: { prefix: string; ttlSeconds: number },
+    /** `holdSeconds`: every hold length an order may have (a checkout's, a hand-over's). */
+    private readonly options: { prefix: string; holdSeconds: readonly number[] },
   ) {
-    this.queues = expiryQueues(options.prefix, options.ttlSeconds);
+    this.queues = {
+      waits: new Map(options.holdSeconds.map((seconds) => [seconds, expiryQueues(options.prefix, seconds).wait])),
+      expired: expiryQueues(options.prefix, options.holdSeconds[0] ?? 0).expired,
+    };
     this.logger = deps.logger;
     broker.onDisconnect(() => {
       this.publisher = undefined;
@@ -67,14 +72,16 @@ export class OrderExpiry implements ExpiryScheduler {
       // Declared before the wait queue: a message dead-lettered to a queue that does not exist is lost.
       // Its own dead-letter exchange keeps messages it cannot read, like every other queue here.
       await publisher.assertQueue(this.queues.expired, { durable: true, arguments: { 'x-dead-letter-exchange': dlx } });
-      await publisher.assertQueue(this.queues.wait, {
-        durable: true,
-        arguments: {
-          'x-message-ttl': this.options.ttlSeconds * 1000,
-          'x-dead-letter-exchange': '',
-          'x-dead-letter-routing-key': this.queues.expired,
-        },
-      });
+      for (const [seconds, wait] of this.queues.waits) {
+        await publisher.assertQueue(wait, {
+          durable: true,
+          arguments: {
+            'x-message-ttl': seconds * 1000,
+            'x-dead-letter-exchange': '',
+            'x-dead-letter-routing-key': this.queues.expired,
+          },
+        });
+      }
       const channel = await connection.createChannel();
       watchChannel(channel, this.broker, 'order expiry consumer');
       await channel.prefetch(PREFETCH);
@@ -85,8 +92,13 @@ export class OrderExpiry implements ExpiryScheduler {
   }
 
   /** Starts the hold's clock for a committed order. Never throws: the sweep expires the order if this fails. */
-  async schedule(orderId: string): Promise<void> {
+  async schedule(orderId: string, holdSeconds: number): Promise<void> {
     const channel = this.publisher;
+    const queue = this.queues.waits.get(holdSeconds);
+    if (!queue) {
+      this.logger.error('expiry message not published: no wait queue for this hold length; the sweep will expire the order', { orderId, holdSeconds });
+      return;
+    }
     if (!channel) {
       this.logger.error('expiry message not published: the broker is not connected; the sweep will expire the order', { orderId });
       return;
@@ -96,7 +108,7 @@ export class OrderExpiry implements ExpiryScheduler {
       await new Promise<void>((resolve, reject) => {
         timer = setTimeout(() => reject(new Error(`no publisher confirm within ${CONFIRM_TIMEOUT_MS} ms`)), CONFIRM_TIMEOUT_MS);
         channel.sendToQueue(
-          this.queues.wait,
+          queue,
           Buffer.from(JSON.stringify({ orderId })),
           { persistent: true, contentType: 'application/json', messageId: orderId, headers: contextHeaders(currentContext()) },
           (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),

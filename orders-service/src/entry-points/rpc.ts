@@ -4,7 +4,10 @@ import { completeOrder } from '../domain/complete-order';
 import { createOrder } from '../domain/create-order';
 import type { OrdersDeps } from '../domain/deps';
 import { getOrder } from '../domain/get-order';
+import { joinWaitlist } from '../domain/join-waitlist';
+import { leaveWaitlist } from '../domain/leave-waitlist';
 import { listOrders } from '../domain/list-orders';
+import { listWaitlist } from '../domain/list-waitlist';
 
 // Every order belongs to a person: there is no anonymous or service-wide access, even internally
 // (payments-service forwards the buyer's actor).
@@ -15,5 +18,14 @@ export function serveOrders(rpc: RpcServer, deps: OrdersDeps): void {
     .serve('orders.list', async (payload, { actor }) => listOrders(deps, requireActor(actor), validate(schemas.list, payload, 'message')))
     .serve('orders.get', async (payload, { actor }) => ({ order: await getOrder(deps, requireActor(actor), validate(schemas.get, payload, 'message').id) }))
     .serve('orders.cancel', async (payload, { actor }) => ({ order: await cancelOrder(deps, requireActor(actor), validate(schemas.cancel, payload, 'message').id) }))
-    .serve('orders.complete', async (payload, { actor }) => ({ order: await completeOrder(deps, requireActor(actor), validate(schemas.complete, payload, 'message').id) }));
+    .serve('orders.complete', async (payload, { actor }) => ({ order: await completeOrder(deps, requireActor(actor), validate(schemas.complete, payload, 'message').id) }))
+    .serve('orders.joinWaitlist', async (payload, { actor }) => ({ entry: await joinWaitlist(deps, requireActor(actor), validate(schemas.joinWaitlist, payload, 'message').listingId) }))
+    .serve('orders.leaveWaitlist', async (payload, { actor }) => {
+      await leaveWaitlist(deps, requireActor(actor), validate(schemas.leaveWaitlist, payload, 'message').listingId);
+      return {};
+    })
+    .serve('orders.listWaitlist', async (payload, { actor }) => {
+      validate(schemas.listWaitlist, payload, 'message');
+      return listWaitlist(deps, requireActor(actor));
+    });
 }

@@ -1,6 +1,7 @@
 import { type Broker, describeError, runWithContext } from '@market/common';
 import type { OrdersDeps } from '../domain/deps';
 import { expireOrder } from '../domain/expire-order';
+import { finishHandOver } from '../domain/hand-over';
 import { markListingSoldOf, releaseListingOf, undoReservation } from '../domain/listing-sync';
 
 export interface SweepOptions {
@@ -13,8 +14,10 @@ const MAX_BATCHES = 10;
 
 /**
  * The backstop for everything the expiry queue and the request paths could not finish: orders past
- * their hold that are still pending (an expiry message lost or never published), listing releases and
- * sold marks listings-service did not confirm, and reservations left without an order. Runs at start-up,
+ * their hold that are still pending (an expiry message lost or never published), hand-overs whose
+ * reservation listings-service has not confirmed as moved (a crash or an outage right after the
+ * hand-over's commit), listing releases and sold marks listings-service did not confirm, and
+ * reservations left without an order. Runs at start-up,
  * after every broker reconnect (the moment listings-service may be reachable again) and on a timer.
  * Every step is conditional or idempotent, so replicas sweeping side by side do no harm.
  */
@@ -72,6 +75,7 @@ export class Sweep {
 
   private async sweep(): Promise<void> {
     await this.expireOverdue();
+    await this.finishHandOvers();
     await this.retryReleases();
     await this.retrySoldMarks();
     await this.undoOrphanReservations();
@@ -93,6 +97,15 @@ export class Sweep {
   }
 
   // A failed call ends a pass: listings-service is unreachable, and the next sweep will try again.
+
+  /** Starts the hold's clock again (a second message only expires the order once) and moves the reservation. */
+  private async finishHandOvers(): Promise<void> {
+    for (const order of await this.deps.orders.awaitingTransfer(BATCH)) {
+      if (this.stopping) return;
+      await finishHandOver(this.deps, order, this.deps.rpcTimeoutMs);
+      if (!(await this.deps.orders.findById(order.id))?.listingTransferred) return;
+    }
+  }
 
   private async retryReleases(): Promise<void> {
     for (const order of await this.deps.orders.awaitingRelease(BATCH)) {

@@ -49,4 +49,30 @@ export const migrations: Migration[] = [
       await db.schema.dropTable('payments');
     },
   },
+  {
+    name: '002_request_fingerprints_and_coupon_attempts',
+    async up(db) {
+      await db.schema.alterTable('payments', (t) => {
+        // SHA-256 (hex) of what was asked under the Idempotency-Key, so a different request under the
+        // same key is refused instead of answered with the first one's result. NULL on older rows.
+        t.specificType('request_fingerprint', 'CHAR(64)').nullable();
+      });
+      // One row per coupon payment attempt of a buyer: kept when the coupon was unusable, deleted
+      // once it proved usable (or the attempt failed for another reason). Counting a buyer's rows in
+      // the window limits coupon probing on every replica alike.
+      await db.schema.createTable('coupon_attempts', (t) => {
+        t.uuid('id').primary();
+        t.uuid('buyer_id').notNullable();
+        t.datetime('attempted_at', { precision: 3 }).notNullable();
+        t.index(['buyer_id', 'attempted_at']);
+        t.index(['attempted_at']);
+      });
+    },
+    async down(db) {
+      await db.schema.dropTable('coupon_attempts');
+      await db.schema.alterTable('payments', (t) => {
+        t.dropColumn('request_fingerprint');
+      });
+    },
+  },
 ];

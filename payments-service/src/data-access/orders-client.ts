@@ -14,7 +14,7 @@ export function createOrdersClient(rpc: RpcClient): OrdersClient {
     return parsed.data.order;
   };
   return {
-    get: async (id, buyer) => orderOf(await rpc.call('orders.get', { id }, { actor: buyer })),
-    complete: async (id, buyer) => orderOf(await rpc.call('orders.complete', { id }, { actor: buyer })),
+    get: async (id, buyer) => orderOf(await rpc.call('orders.get', { id }, { onBehalfOf: buyer })),
+    complete: async (id, buyer) => orderOf(await rpc.call('orders.complete', { id }, { onBehalfOf: buyer })),
   };
 }

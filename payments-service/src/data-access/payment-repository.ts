@@ -15,6 +15,7 @@ interface PaymentRow {
   payment_method: string | null;
   coupon_code: string | null;
   idempotency_key: string | null;
+  request_fingerprint: string | null;
   decline_code: string | null;
   decline_message: string | null;
   created_at: Date;
@@ -33,6 +34,8 @@ export interface PaymentRecord {
   paymentMethod: string | null;
   couponCode: string | null;
   idempotencyKey: string | null;
+  /** What was asked under the Idempotency-Key (see payForOrder); null without a key and on older rows. */
+  requestFingerprint: string | null;
   declineCode: string | null;
   declineMessage: string | null;
   createdAt: string;
@@ -51,6 +54,7 @@ const toRecord = (row: PaymentRow): PaymentRecord => ({
   paymentMethod: row.payment_method,
   couponCode: row.coupon_code,
   idempotencyKey: row.idempotency_key,
+  requestFingerprint: row.request_fingerprint,
   declineCode: row.decline_code,
   declineMessage: row.decline_message,
   createdAt: iso(row.created_at),
@@ -73,7 +77,7 @@ export function publicPayment(p: PaymentRecord): contracts.Payment {
   };
 }
 
-export type NewPayment = Pick<PaymentRecord, 'id' | 'orderId' | 'buyerId' | 'amountCents' | 'currency' | 'provider' | 'paymentMethod' | 'couponCode' | 'idempotencyKey'>;
+export type NewPayment = Pick<PaymentRecord, 'id' | 'orderId' | 'buyerId' | 'amountCents' | 'currency' | 'provider' | 'paymentMethod' | 'couponCode' | 'idempotencyKey' | 'requestFingerprint'>;
 
 export interface Decline {
   declineCode: string;
@@ -112,6 +116,7 @@ export class PaymentRepository {
       payment_method: p.paymentMethod,
       coupon_code: p.couponCode,
       idempotency_key: p.idempotencyKey,
+      request_fingerprint: p.requestFingerprint,
       active_order_id: p.orderId,
       created_at: now,
       updated_at: now,

@@ -12,10 +12,14 @@ export function amountAfterCoupon(priceCents: number, percentOff: number | undef
   return priceCents - Math.floor((priceCents * percentOff) / 100);
 }
 
-/** Explains why a coupon cannot be redeemed now, or returns it. */
+/**
+ * Returns the coupon when it can be redeemed now. Unknown, expired and used up are one refusal
+ * (coupon_invalid), decided by the same single read: neither the answer nor the work behind it
+ * tells a prober which it was.
+ */
 export function redeemableCoupon(coupon: contracts.Coupon | undefined, now: Date): contracts.Coupon {
-  if (!coupon) throw couponErrors.notFound();
-  if (coupon.expiresAt !== null && Date.parse(coupon.expiresAt) <= now.getTime()) throw couponErrors.expired();
-  if (coupon.maxRedemptions !== null && coupon.redemptions >= coupon.maxRedemptions) throw couponErrors.exhausted();
+  const expired = coupon?.expiresAt != null && Date.parse(coupon.expiresAt) <= now.getTime();
+  const usedUp = coupon?.maxRedemptions != null && coupon.redemptions >= coupon.maxRedemptions;
+  if (!coupon || expired || usedUp) throw couponErrors.invalid();
   return coupon;
 }

@@ -1,8 +1,10 @@
 import type { Knex, Logger, Outbox } from '@market/common';
+import type { CouponAttemptRepository } from '../data-access/coupon-attempt-repository';
 import type { CouponRepository } from '../data-access/coupon-repository';
 import type { OrdersClient } from '../data-access/orders-client';
 import type { PaymentRepository } from '../data-access/payment-repository';
 import type { PaymentProvider } from '../providers';
+import type { CouponAttemptLimits } from './coupon-attempts';
 
 export interface PaymentsDeps {
   db: Knex;
@@ -10,6 +12,8 @@ export interface PaymentsDeps {
   logger: Logger;
   payments: PaymentRepository;
   coupons: CouponRepository;
+  couponAttempts: CouponAttemptRepository;
+  couponAttemptLimits: CouponAttemptLimits;
   orders: OrdersClient;
   provider: PaymentProvider;
 }

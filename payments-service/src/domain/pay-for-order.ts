@@ -1,7 +1,8 @@
-import { randomUUID } from 'node:crypto';
+import { createHash, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { type Actor, type contracts, isDuplicateKey } from '@market/common';
 import { type NewPayment, type PaymentRecord, publicPayment } from '../data-access/payment-repository';
+import { asCouponAttempt } from './coupon-attempts';
 import { amountAfterCoupon, redeemableCoupon } from './coupon-rules';
 import type { PaymentsDeps } from './deps';
 import { couponErrors, paymentErrors } from './payment-errors';
@@ -14,13 +15,27 @@ type PaymentInput = z.infer<typeof contracts.createPaymentBody>;
  * a client never says what it pays. The order is claimed (a pending payment row) before any money
  * moves, so double clicks and parallel tabs end in one charge; then settlePayment authorizes the
  * card, completes the order and captures, or lets the money go.
+ * A repeat under an Idempotency-Key gets the first answer, or 422 when it asks for something else;
+ * a payment with a coupon runs as a counted coupon attempt, so codes cannot be guessed at speed.
  */
 export async function payForOrder(deps: PaymentsDeps, buyer: Actor, input: PaymentInput, idempotencyKey?: string): Promise<Settled> {
-  if (idempotencyKey) {
-    const earlier = await deps.payments.findByIdempotencyKey(buyer.id, idempotencyKey);
-    if (earlier) return replay(deps, earlier, input.orderId);
+  const idempotency = idempotencyKey ? { key: idempotencyKey, orderId: input.orderId, fingerprint: requestFingerprint(input) } : undefined;
+  if (idempotency) {
+    const earlier = await deps.payments.findByIdempotencyKey(buyer.id, idempotency.key);
+    if (earlier) return replay(deps, earlier, idempotency);
   }
+  const pay = () => payNow(deps, buyer, input, idempotency);
+  return input.couponCode ? asCouponAttempt(deps, buyer, pay) : pay();
+}
 
+/** An Idempotency-Key and the request it came with. */
+interface KeyedRequest {
+  key: string;
+  orderId: string;
+  fingerprint: string;
+}
+
+async function payNow(deps: PaymentsDeps, buyer: Actor, input: PaymentInput, idempotency: KeyedRequest | undefined): Promise<Settled> {
   const order = await deps.orders.get(input.orderId, buyer);
   if (order.buyerId !== buyer.id) throw paymentErrors.orderNotFound();
   assertPayable(order);
@@ -38,10 +53,21 @@ export async function payForOrder(deps: PaymentsDeps, buyer: Actor, input: Payme
     provider: deps.provider.name,
     paymentMethod: amountCents > 0 ? (input.paymentMethod ?? null) : null,
     couponCode: coupon?.code ?? null,
-    idempotencyKey: idempotencyKey ?? null,
+    idempotencyKey: idempotency?.key ?? null,
+    requestFingerprint: idempotency?.fingerprint ?? null,
   });
-  if (!payment) return answerLostClaim(deps, buyer, order.id, idempotencyKey);
+  if (!payment) return answerLostClaim(deps, buyer, order.id, idempotency);
   return settlePayment(deps, payment);
+}
+
+/**
+ * What identifies a request under an Idempotency-Key: everything the buyer chose, as the contract
+ * parsed it (coupon codes are upper-cased there, so `summer` and `SUMMER` are one request).
+ */
+function requestFingerprint(input: PaymentInput): string {
+  return createHash('sha256')
+    .update(JSON.stringify([input.orderId, input.paymentMethod ?? null, input.couponCode ?? null]))
+    .digest('hex');
 }
 
 /** Only a pending order within its time can be paid; checking here spares the card a needless hold. */
@@ -60,9 +86,8 @@ async function claimOrder(deps: PaymentsDeps, payment: NewPayment): Promise<Paym
     return await deps.db.transaction(async (trx) => {
       const { couponCode } = payment;
       if (couponCode && !(await deps.coupons.redeem(couponCode, new Date(), trx))) {
-        redeemableCoupon(await deps.coupons.findByCode(couponCode, trx), new Date());
-        // It looked redeemable a moment ago and still does: someone took the last redemption and gave it back.
-        throw couponErrors.exhausted();
+        // Someone else took the last redemption (or it expired) since we looked: unusable, like any other.
+        throw couponErrors.invalid();
       }
       return await deps.payments.insertPending(payment, trx);
     });
@@ -72,19 +97,25 @@ async function claimOrder(deps: PaymentsDeps, payment: NewPayment): Promise<Paym
   }
 }
 
-async function answerLostClaim(deps: PaymentsDeps, buyer: Actor, orderId: string, idempotencyKey: string | undefined): Promise<Settled> {
-  if (idempotencyKey) {
-    const earlier = await deps.payments.findByIdempotencyKey(buyer.id, idempotencyKey);
-    if (earlier) return replay(deps, earlier, orderId);
+async function answerLostClaim(deps: PaymentsDeps, buyer: Actor, orderId: string, idempotency: KeyedRequest | undefined): Promise<Settled> {
+  if (idempotency) {
+    const earlier = await deps.payments.findByIdempotencyKey(buyer.id, idempotency.key);
+    if (earlier) return replay(deps, earlier, idempotency);
   }
   const holder = await deps.payments.findActiveForOrder(orderId);
   if (holder?.status === 'succeeded') throw paymentErrors.orderNotPending('complete');
   throw paymentErrors.paymentInProgress();
 }
 
-/** A repeat under the same Idempotency-Key: the first answer again, never a second charge. */
-async function replay(deps: PaymentsDeps, earlier: PaymentRecord, orderId: string): Promise<Settled> {
-  if (earlier.orderId !== orderId) throw paymentErrors.idempotencyKeyReused();
+/**
+ * A repeat under the same Idempotency-Key: the first answer again, never a second charge. A
+ * different request under that key is refused (as Stripe does) rather than answered with another
+ * request's result.
+ */
+async function replay(deps: PaymentsDeps, earlier: PaymentRecord, request: KeyedRequest): Promise<Settled> {
+  // Payments made before fingerprints were stored can only be compared by their order.
+  const sameRequest = earlier.requestFingerprint ? earlier.requestFingerprint === request.fingerprint : earlier.orderId === request.orderId;
+  if (!sameRequest) throw paymentErrors.idempotencyKeyReused();
   switch (earlier.status) {
     case 'pending':
       throw paymentErrors.paymentInProgress();

@@ -8,25 +8,30 @@ const NOT_PENDING_DETAIL: Record<contracts.Order['status'], string> = {
 };
 
 /**
- * Every problem payments-service answers with. The statuses stay within what the gateway documents
- * for POST /payments (400, 402, 404, 409) and the coupon routes (403, 409), plus the 5xx every
- * route has; that is why coupon problems are 404/409 rather than 422.
+ * Every problem payments-service answers with. The statuses are the ones the gateway documents for
+ * POST /payments (400, 402, 404, 409, 422, 429) and the coupon routes (403, 409), plus the 5xx
+ * every route has.
  *
- * | status | code                    | when |
- * |--------|-------------------------|------|
- * | 400    | payment_method_required | the amount after any coupon is above 0 and no paymentMethod was sent |
- * | 400    | coupon_expiry_in_past   | a coupon is created with an expiresAt that has already passed |
- * | 402    | card_declined           | the provider declined the card; the order stays pending and payable |
- * | 403    | forbidden               | a coupon route called by someone who is not an admin |
- * | 404    | not_found               | the order does not exist or the caller is not its buyer |
- * | 404    | coupon_not_found        | no coupon has this code |
- * | 409    | order_not_pending       | the order is complete, cancelled, expired or past its expiresAt |
- * | 409    | payment_in_progress     | another payment of this order (or this Idempotency-Key) is being processed |
- * | 409    | idempotency_key_reused  | the Idempotency-Key was already used to pay another order |
- * | 409    | coupon_expired          | the coupon's expiresAt has passed |
- * | 409    | coupon_exhausted        | the coupon has been redeemed maxRedemptions times |
- * | 409    | coupon_code_taken       | a coupon with this code exists |
- * | 503    | payment_outcome_unknown | the order could not be confirmed; the payment is settled in the background |
+ * | status | code                     | when |
+ * |--------|--------------------------|------|
+ * | 400    | payment_method_required  | the amount after any coupon is above 0 and no paymentMethod was sent |
+ * | 400    | coupon_invalid           | the coupon cannot be used: no such code, used up, or expired (one answer for all) |
+ * | 400    | coupon_expiry_in_past    | a coupon is created with an expiresAt that has already passed |
+ * | 402    | card_declined            | the provider declined the card; the order stays pending and payable |
+ * | 403    | forbidden                | a coupon route called by someone who is not an admin |
+ * | 404    | not_found                | the order does not exist or the caller is not its buyer |
+ * | 409    | order_not_pending        | the order is complete, cancelled, expired or past its expiresAt |
+ * | 409    | payment_in_progress      | another payment of this order (or this Idempotency-Key) is being processed |
+ * | 409    | coupon_code_taken        | a coupon with this code exists |
+ * | 422    | idempotency_key_reused   | the Idempotency-Key was already used with a different request (order, card or coupon) |
+ * | 429    | too_many_coupon_attempts | the buyer tried COUPON_FAILURES_MAX unusable coupons within the window; `Retry-After` says when to try again |
+ * | 503    | payment_outcome_unknown  | the order could not be confirmed; the payment is settled in the background |
+ *
+ * coupon_invalid is one problem for every unusable coupon, so that codes cannot be probed: 404
+ * would say "no such code" and 409 "it exists, but not now", which is exactly what must not be
+ * told apart. It is a 400 naming the couponCode field because, whichever the reason, the buyer's
+ * next step is the same: change or drop the code. Retrying the same request does not help, which
+ * is what a 409 would suggest.
  *
  * The 400s use their own codes rather than `validation_failed`: the RPC server dead-letters a
  * message that fails with `validation_failed`, which is meant for malformed messages, not for a
@@ -42,7 +47,12 @@ export const paymentErrors = {
   orderNotPending: (status: contracts.Order['status']) => new AppError(409, 'order_not_pending', NOT_PENDING_DETAIL[status]),
   paymentInProgress: () =>
     new AppError(409, 'payment_in_progress', 'A payment of this order is already being processed. Please check the order again in a moment.'),
-  idempotencyKeyReused: () => new AppError(409, 'idempotency_key_reused', 'This Idempotency-Key was already used to pay another order.'),
+  idempotencyKeyReused: () =>
+    new AppError(
+      422,
+      'idempotency_key_reused',
+      'This Idempotency-Key was already used with a different request (order, paymentMethod or couponCode). Repeat that request to get its result, or use a new key.',
+    ),
   outcomeUnknown: () =>
     new AppError(
       503,
@@ -53,10 +63,22 @@ export const paymentErrors = {
 
 export const couponErrors = {
   notAdmin: () => new AppError(403, 'forbidden', 'Only an admin can manage coupons.'),
-  notFound: () => new AppError(404, 'coupon_not_found', 'There is no coupon with this code.'),
-  expired: () => new AppError(409, 'coupon_expired', 'This coupon has expired.'),
-  exhausted: () => new AppError(409, 'coupon_exhausted', 'This coupon has been used up.'),
+  /** Unknown, used up and expired alike: the same status, code and words, so the answer tells nothing apart. */
+  invalid: () =>
+    new AppError(400, 'coupon_invalid', 'This coupon code cannot be used. Check the code, or pay without it.', [
+      { field: 'couponCode', message: 'is not a coupon that can be used now' },
+    ]),
+  tooManyAttempts: (retryAfterSeconds: number) =>
+    new AppError(
+      429,
+      'too_many_coupon_attempts',
+      'Too many coupon codes that could not be used. Please wait before trying a coupon again; Retry-After says how long. Paying without a coupon still works.',
+      undefined,
+      retryAfterSeconds,
+    ),
   codeTaken: () => new AppError(409, 'coupon_code_taken', 'A coupon with this code already exists.'),
   expiryInPast: () =>
     new AppError(400, 'coupon_expiry_in_past', 'The coupon would already be expired.', [{ field: 'expiresAt', message: 'must be in the future' }]),
 };
+
+export const isUnusableCoupon = (err: unknown): boolean => err instanceof AppError && err.code === 'coupon_invalid';

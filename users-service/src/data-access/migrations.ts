@@ -43,4 +43,28 @@ export const migrations: Migration[] = [
       await db.schema.alterTable('refresh_tokens', (t) => t.dropColumn('revoked_reason'));
     },
   },
+  {
+    name: '003_token_versions_and_signin_failures',
+    async up(db) {
+      // An access token carries its user's token_version; bumping it revokes every token issued before.
+      await db.schema.alterTable('users', (t) => {
+        t.integer('token_version').unsigned().notNullable().defaultTo(0);
+      });
+      await db.schema.alterTable('refresh_tokens', (t) => {
+        t.enum('revoked_reason', ['rotated', 'signed_out', 'password_changed', 'reuse_detected', 'role_changed', 'signed_out_everywhere']).nullable().alter();
+      });
+      // Failed sign-ins per account (by a hash of the email, so unknown addresses are counted too).
+      await db.schema.createTable('signin_failures', (t) => {
+        t.bigIncrements('id');
+        t.specificType('account_hash', 'CHAR(64)').notNullable();
+        t.datetime('failed_at', { precision: 3 }).notNullable();
+        t.index(['account_hash', 'failed_at']);
+        t.index(['failed_at']);
+      });
+    },
+    async down(db) {
+      await db.schema.dropTable('signin_failures');
+      await db.schema.alterTable('users', (t) => t.dropColumn('token_version'));
+    },
+  },
 ];

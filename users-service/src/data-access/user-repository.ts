@@ -6,6 +6,7 @@ export interface UserRecord {
   name: string;
   passwordHash: string;
   role: Role;
+  tokenVersion: number;
   createdAt: string;
 }
 
@@ -15,6 +16,7 @@ interface UserRow {
   name: string;
   password_hash: string;
   role: Role;
+  token_version: number;
   created_at: Date;
 }
 
@@ -24,10 +26,11 @@ const toRecord = (row: UserRow): UserRecord => ({
   name: row.name,
   passwordHash: row.password_hash,
   role: row.role,
+  tokenVersion: Number(row.token_version),
   createdAt: iso(row.created_at),
 });
 
-export type RevokeReason = 'rotated' | 'signed_out' | 'password_changed' | 'reuse_detected';
+export type RevokeReason = 'rotated' | 'signed_out' | 'password_changed' | 'reuse_detected' | 'role_changed' | 'signed_out_everywhere';
 
 export interface RefreshTokenRecord {
   id: string;
@@ -40,15 +43,46 @@ export interface RefreshTokenRecord {
 export class UserRepository {
   constructor(private readonly db: Knex) {}
 
-  async insert(user: Omit<UserRecord, 'createdAt'>, trx: Knex = this.db): Promise<UserRecord> {
+  async insert(user: Omit<UserRecord, 'createdAt' | 'tokenVersion'>, trx: Knex = this.db): Promise<UserRecord> {
     const now = new Date();
-    await trx('users').insert({ id: user.id, email: user.email, name: user.name, password_hash: user.passwordHash, role: user.role, created_at: now, updated_at: now });
-    return { ...user, createdAt: now.toISOString() };
+    await trx('users').insert({ id: user.id, email: user.email, name: user.name, password_hash: user.passwordHash, role: user.role, token_version: 0, created_at: now, updated_at: now });
+    return { ...user, tokenVersion: 0, createdAt: now.toISOString() };
   }
 
-  async findById(id: string, trx: Knex = this.db): Promise<UserRecord | undefined> {
-    const row = (await trx('users').where({ id }).first()) as UserRow | undefined;
+  /** `forUpdate` locks the row for the rest of the transaction (a role change, a deletion). */
+  async findById(id: string, trx: Knex = this.db, forUpdate = false): Promise<UserRecord | undefined> {
+    const query = trx('users').where({ id }).first();
+    const row = (await (forUpdate ? query.forUpdate() : query)) as UserRow | undefined;
     return row && toRecord(row);
+  }
+
+  /** The admins, locked: of two concurrent demotions or deletions of the last two admins, one waits and then sees one admin. */
+  async lockAdmins(trx: Knex): Promise<string[]> {
+    return ((await trx('users').where({ role: 'admin' }).forUpdate().select('id')) as { id: string }[]).map((r) => r.id);
+  }
+
+  /** Every access token issued so far stops working; returns the new version. */
+  async bumpTokenVersion(id: string, trx: Knex): Promise<number> {
+    await trx('users').where({ id }).increment('token_version', 1);
+    const row = (await trx('users').where({ id }).first('token_version')) as { token_version: number } | undefined;
+    return Number(row?.token_version ?? 0);
+  }
+
+  async recentSigninFailures(accountHash: string, since: Date): Promise<Date[]> {
+    const rows = (await this.db('signin_failures').where('account_hash', accountHash).where('failed_at', '>', since).orderBy('failed_at').select('failed_at')) as { failed_at: Date }[];
+    return rows.map((r) => new Date(r.failed_at));
+  }
+
+  /** Records a sign-in attempt as a failure until it is forgotten (it succeeded, or was not checked). */
+  async recordSigninAttempt(accountHash: string, olderThan: Date): Promise<number> {
+    const [id] = await this.db('signin_failures').insert({ account_hash: accountHash, failed_at: new Date() });
+    // Pruned as we go: the table only ever holds one window's failures.
+    await this.db('signin_failures').where('failed_at', '<', olderThan).delete();
+    return Number(id);
+  }
+
+  async forgetSigninAttempt(id: number): Promise<void> {
+    await this.db('signin_failures').where({ id }).delete();
   }
 
   async findByEmail(email: string): Promise<UserRecord | undefined> {
