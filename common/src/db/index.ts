@@ -92,3 +92,25 @@ export function isDuplicateKey(err: unknown): boolean {
 export function iso(value: Date | string): string {
   return (value instanceof Date ? value : new Date(value)).toISOString();
 }
+
+/** How many times a transaction InnoDB chose as a deadlock victim is run again before the error stands. */
+const DEADLOCK_ATTEMPTS = 4;
+
+/**
+ * db.transaction, run again when InnoDB breaks a deadlock by rolling this one back (ER_LOCK_DEADLOCK):
+ * the rollback undid everything, so a fresh attempt is correct, and it is what MySQL's manual asks of
+ * every application ("always be prepared to re-issue a transaction if it fails due to deadlock").
+ * Lock waits that time out are not retried: they mean something held a lock for seconds.
+ * `work` must touch nothing but the transaction (it may run more than once).
+ */
+export async function transact<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>, config?: Knex.TransactionConfig): Promise<T> {
+  for (let attempt = 1; ; attempt += 1) {
+    try {
+      return await db.transaction(work, config);
+    } catch (err) {
+      if ((err as { code?: unknown })?.code !== 'ER_LOCK_DEADLOCK' || attempt >= DEADLOCK_ATTEMPTS) throw err;
+      // A short random pause so the two victims of one deadlock do not meet again in the same order.
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
+    }
+  }
+}

@@ -189,6 +189,9 @@ export class Outbox {
       await channel.waitForConfirms();
       await trx('outbox').whereIn('seq', rows.map((r) => r.seq)).delete();
       return rows.length;
-    });
+      // READ COMMITTED: the rows taken and nothing else. Under REPEATABLE READ the scan's next-key locks
+      // also covered the gap where new events are inserted, so a use case writing its event while the
+      // relay waited for confirms deadlocked with the relay's delete (InnoDB then rolled one back).
+    }, { isolationLevel: 'read committed' });
   }
 }

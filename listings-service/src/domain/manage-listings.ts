@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { type Actor, type contracts, type Knex, notFound } from '@market/common';
+import { type Actor, type contracts, type Knex, notFound, transact } from '@market/common';
 import { type ListingRecord, publicListing } from '../data-access/listing-repository';
 import type { ListingsDeps } from './deps';
 import { listingErrors } from './listing-errors';
@@ -8,7 +8,7 @@ import { listingErrors } from './listing-errors';
 type Listing = contracts.Listing;
 
 export async function createListing(deps: ListingsDeps, seller: Actor, input: z.infer<typeof contracts.createListingBody>): Promise<Listing> {
-  return deps.db.transaction(async (trx) => {
+  return transact(deps.db, async (trx) => {
     const created = await deps.listings.insert(
       { id: randomUUID(), sellerId: seller.id, title: input.title, description: input.description ?? '', priceCents: input.priceCents, currency: input.currency ?? 'usd' },
       trx,
@@ -36,7 +36,7 @@ function assertChangeable(listing: ListingRecord): void {
 
 /** Seller only; refused while a checkout holds the listing or after it sold. */
 export async function updateListing(deps: ListingsDeps, actor: Actor, id: string, changes: z.infer<typeof contracts.updateListingBody>): Promise<Listing> {
-  return deps.db.transaction(async (trx) => {
+  return transact(deps.db, async (trx) => {
     const listing = await deps.listings.findById(id, trx, true);
     if (!listing) throw notFound('The listing');
     if (listing.sellerId !== actor.id) throw listingErrors.notSeller();
@@ -49,7 +49,7 @@ export async function updateListing(deps: ListingsDeps, actor: Actor, id: string
 }
 
 export async function deleteListing(deps: ListingsDeps, actor: Actor, id: string): Promise<void> {
-  await deps.db.transaction(async (trx) => {
+  await transact(deps.db, async (trx) => {
     const listing = await deps.listings.findById(id, trx, true);
     if (!listing) throw notFound('The listing');
     if (listing.sellerId !== actor.id && actor.role !== 'admin') throw listingErrors.notSellerOrAdmin();

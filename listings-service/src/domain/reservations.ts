@@ -1,4 +1,4 @@
-import { type Actor, type contracts, notFound } from '@market/common';
+import { type Actor, type contracts, notFound, transact } from '@market/common';
 import { type ListingRecord, publicListing } from '../data-access/listing-repository';
 import type { ListingsDeps } from './deps';
 import { listingErrors } from './listing-errors';
@@ -10,7 +10,7 @@ type Listing = contracts.Listing;
  * Repeating the call for the same order is answered with the listing (a retried RPC is harmless).
  */
 export async function reserveListing(deps: ListingsDeps, buyer: Actor, id: string, orderId: string): Promise<Listing> {
-  return deps.db.transaction(async (trx) => {
+  return transact(deps.db, async (trx) => {
     if (await deps.listings.reserve(id, orderId, buyer.id, trx)) {
       const reserved = publicListing((await deps.listings.findById(id, trx)) as ListingRecord);
       await deps.outbox.publish(trx, 'listing.reserved', { listing: reserved });
@@ -27,7 +27,7 @@ export async function reserveListing(deps: ListingsDeps, buyer: Actor, id: strin
 
 /** reserved (by this order) → available; a no-op otherwise. Withdrawn instead if its seller is gone. */
 export async function releaseListing(deps: ListingsDeps, id: string, orderId: string): Promise<Listing | null> {
-  return deps.db.transaction(async (trx) => {
+  return transact(deps.db, async (trx) => {
     if (!(await deps.listings.release(id, orderId, trx))) {
       const listing = await deps.listings.findById(id, trx);
       return listing ? publicListing(listing) : null;
@@ -45,7 +45,7 @@ export async function releaseListing(deps: ListingsDeps, id: string, orderId: st
 
 /** reserved (by this order) → sold. Idempotent for the same order; refused for any other state. */
 export async function markListingSold(deps: ListingsDeps, id: string, orderId: string): Promise<Listing> {
-  return deps.db.transaction(async (trx) => {
+  return transact(deps.db, async (trx) => {
     if (await deps.listings.markSold(id, orderId, trx)) {
       const sold = publicListing((await deps.listings.findById(id, trx)) as ListingRecord);
       await deps.outbox.publish(trx, 'listing.sold', { listing: sold });
@@ -64,7 +64,7 @@ export async function markListingSold(deps: ListingsDeps, id: string, orderId: s
  * reserved or sold by it, is the same success. Refused for any other state.
  */
 export async function transferReservation(deps: ListingsDeps, id: string, fromOrderId: string, toOrderId: string): Promise<Listing> {
-  return deps.db.transaction(async (trx) => {
+  return transact(deps.db, async (trx) => {
     const moved = await deps.listings.transfer(id, fromOrderId, toOrderId, trx);
     const listing = await deps.listings.findById(id, trx);
     // Only the call that moved it tells: a repeated transfer is the same success, not a second move.

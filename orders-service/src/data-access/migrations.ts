@@ -94,6 +94,9 @@ export const migrations: Migration[] = [
         t.uuid('buyer_id').notNullable();
         t.datetime('joined_at', { precision: 3 }).notNullable();
         t.unique(['listing_id', 'buyer_id']);
+        // A line read in order: without it, "first in line" walked the primary key and locked other
+        // listings' places on the way, and two hand-overs of different listings deadlocked.
+        t.index(['listing_id', 'id']);
         t.index(['buyer_id']);
       });
       // One row per listing that ever had a line or a hand-over, locked (SELECT ... FOR UPDATE) by every

@@ -1,4 +1,4 @@
-import { type Actor, type Knex } from '@market/common';
+import { type Actor, type Knex, transact } from '@market/common';
 import type { OrdersDeps } from './deps';
 import { orderErrors } from './order-errors';
 
@@ -16,7 +16,7 @@ import { orderErrors } from './order-errors';
 export async function admitCheckoutAttempt(deps: OrdersDeps, buyer: Actor, listingId: string, orderId: string): Promise<void> {
   const { maxPendingPerBuyer, reholdCooldownSeconds } = deps.holdLimits;
   await deps.orders.ensureBuyerLock(buyer.id);
-  await deps.db.transaction(
+  await transact(deps.db, 
     async (trx) => {
       const refusal = await holdRefusal(deps, buyer.id, listingId, trx);
       if (refusal?.reason === 'already_holding') throw orderErrors.alreadyHolding(refusal.orderId);

@@ -1,4 +1,4 @@
-import { type Actor, type contracts, domainEvents } from '@market/common';
+import { type Actor, type contracts, domainEvents, transact } from '@market/common';
 import { type OrderRecord, publicOrder } from '../data-access/order-repository';
 import type { OrdersDeps } from './deps';
 import { markListingSoldOf, requestBudgetMs } from './listing-sync';
@@ -15,7 +15,7 @@ export async function completeOrder(deps: OrdersDeps, buyer: Actor, id: string):
   const before = await deps.orders.findById(id);
   if (!before || before.buyerId !== buyer.id) throw orderErrors.notFound();
   await deps.waitlist.ensureListingLock(before.listingId);
-  const completed = await deps.db.transaction(async (trx) => {
+  const completed = await transact(deps.db, async (trx) => {
     await deps.waitlist.lockListing(before.listingId, trx);
     if (!(await deps.orders.leavePending(id, 'complete', { buyerId: buyer.id, hold: 'unexpired' }, trx))) {
       throw orderErrors.notPending((await deps.orders.findById(id, trx)) as OrderRecord, 'paid');

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { type Actor, AppError, type contracts, domainEvents, isDuplicateKey } from '@market/common';
+import { type Actor, AppError, type contracts, domainEvents, isDuplicateKey, transact } from '@market/common';
 import { type OrderRecord, publicOrder } from '../data-access/order-repository';
 import { admitCheckoutAttempt } from './buyer-holds';
 import type { OrdersDeps } from './deps';
@@ -40,7 +40,7 @@ export async function createOrder(deps: OrdersDeps, buyer: Actor, listingId: str
 
   let order: OrderRecord;
   try {
-    order = await deps.db.transaction(async (trx) => {
+    order = await transact(deps.db, async (trx) => {
       // Deleting the attempt in this transaction is what makes the reservation "owned" by the order.
       // It is gone only if the sweep judged this request dead and released the listing: give up then.
       if (!(await deps.orders.deleteAttempt(orderId, trx))) throw orderErrors.checkoutInterrupted();

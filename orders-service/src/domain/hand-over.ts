@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { domainEvents, type Knex } from '@market/common';
+import { domainEvents, type Knex, transact } from '@market/common';
 import { type OrderRecord, publicOrder, type TransitionGuard } from '../data-access/order-repository';
 import type { WaitlistEntryRecord } from '../data-access/waitlist-repository';
 import { holdRefusal } from './buyer-holds';
@@ -30,7 +30,7 @@ export async function endHold(deps: OrdersDeps, id: string, to: 'expired' | 'can
   const before = await deps.orders.findById(id);
   if (!before || before.status !== 'pending') return undefined;
   await deps.waitlist.ensureListingLock(before.listingId);
-  const outcome = await deps.db.transaction(
+  const outcome = await transact(deps.db, 
     async (trx) => {
       await deps.waitlist.lockListing(before.listingId, trx);
       if (!(await deps.orders.leavePending(id, to, guard, trx))) return undefined;

@@ -1,4 +1,4 @@
-import { type Actor, type contracts, isDuplicateKey } from '@market/common';
+import { type Actor, type contracts, isDuplicateKey, transact } from '@market/common';
 import type { OrdersDeps } from './deps';
 import { orderErrors } from './order-errors';
 
@@ -19,7 +19,7 @@ export async function joinWaitlist(deps: OrdersDeps, person: Actor, listingId: s
   await deps.waitlist.ensureListingLock(listingId);
   await deps.orders.ensureBuyerLock(person.id);
   try {
-    return await deps.db.transaction(
+    return await transact(deps.db, 
       async (trx) => {
         // Always the listing's lock before a person's (the hand-over takes them in this order too).
         await deps.waitlist.lockListing(listingId, trx);

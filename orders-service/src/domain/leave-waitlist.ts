@@ -1,4 +1,4 @@
-import { type Actor } from '@market/common';
+import { type Actor, transact } from '@market/common';
 import type { OrdersDeps } from './deps';
 
 /**
@@ -10,7 +10,7 @@ import type { OrdersDeps } from './deps';
  */
 export async function leaveWaitlist(deps: OrdersDeps, person: Actor, listingId: string): Promise<void> {
   await deps.waitlist.ensureListingLock(listingId);
-  await deps.db.transaction(async (trx) => {
+  await transact(deps.db, async (trx) => {
     await deps.waitlist.lockListing(listingId, trx);
     await deps.waitlist.remove(listingId, person.id, trx);
   });
