@@ -61,7 +61,7 @@ describe('placing an order', () => {
   });
 
   test('the listing reads as reserved right after the order, even though its available state was cached', async () => {
-    const listing = await api.createListing(seller.accessToken);
+    const listing = await api.createSettledListing(seller.accessToken);
     await api.get(`/listings/${listing.id}`);
     const cached = await api.get(`/listings/${listing.id}`);
     expect(cached.headers.get('x-cache')).toBe('HIT');
