@@ -4,7 +4,9 @@ import { promisify } from 'node:util';
 
 // Asynchronous on purpose: the stack under test runs in this process, and a synchronous child
 // process would freeze it, making every request in flight look slow.
-const run = promisify(execFile);
+const execFileAsync = promisify(execFile);
+/** A server tool that does not answer within a minute fails the drill instead of hanging it. */
+const run = (file: string, args: string[]) => execFileAsync(file, args, { timeout: 60_000 });
 
 /**
  * Stopping and starting the local servers for the failure drills. Every drill that stops one starts

@@ -1,6 +1,6 @@
-import { client, eventually } from '../../test/support/http';
-import { ensureAllRunning, startRabbit, stopRabbit } from '../../test/support/servers';
-import { startStack, type Stack } from '../../test/support/stack';
+import { client, eventually } from '../support/http';
+import { ensureAllRunning, startRabbit, stopRabbit } from '../support/servers';
+import { startStack, type Stack } from '../support/stack';
 
 let stack: Stack;
 beforeAll(async () => {
