@@ -21,6 +21,7 @@ import {
 } from '@market/common';
 import type { GatewayConfig } from './config';
 import { authenticate, DELETED_VERSION, refuseBadTokens, revocationKey } from './http/authenticate';
+import { planCachedRead } from './http/edge-round';
 import { createRateLimiter } from './http/rate-limit';
 import { ReadCache } from './http/read-cache';
 import { UsersClient } from './http/users-client';
@@ -102,7 +103,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   app.use(docsRouter(buildOpenApiDocument(routes)));
 
   app.use(authenticate(createTokenVerifier(config.JWT_PUBLIC_KEYS), config.BUS_PREFIX));
-  app.use(createRateLimiter({ redis, prefix: config.BUS_PREFIX, limit: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS, logger }));
+  app.use(planCachedRead(routes));
+  app.use(createRateLimiter({ redis, cache, prefix: config.BUS_PREFIX, limit: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS, logger }));
   app.use(refuseBadTokens);
   app.use(readJsonBody({ limit: '100kb' }));
   const router = express.Router();

@@ -51,7 +51,7 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
       responses: {
         [route.success.status]: {
           description: route.success.description,
-          ...(route.cached ? { headers: { 'X-Cache': { description: 'HIT or MISS', schema: { type: 'string', enum: ['HIT', 'MISS'] } } } } : {}),
+          ...(route.cacheKey ? { headers: { 'X-Cache': { description: 'HIT or MISS', schema: { type: 'string', enum: ['HIT', 'MISS'] } } } } : {}),
           ...(route.success.schema ? { content: { 'application/json': { schema: route.success.schema } } } : {}),
         },
         ...Object.fromEntries(

@@ -1,5 +1,6 @@
 import type { RequestHandler } from 'express';
-import { AppError, bearerToken, currentContext, type RequestContext, type TokenActor, type TokenVerifier, tokenRevoked } from '@market/common';
+import { AppError, bearerToken, type TokenActor, type TokenVerifier, tokenRevoked } from '@market/common';
+import { edgeRound } from './edge-round';
 
 declare module 'express-serve-static-core' {
   interface Request {
@@ -17,18 +18,6 @@ export const ANONYMOUS_ROUTES = new Set(['POST /signin', 'POST /users', 'POST /t
 /** Express matches paths case-insensitively and with or without a trailing slash: so must this. */
 export const isAnonymousRoute = (method: string, path: string): boolean => ANONYMOUS_ROUTES.has(`${method} ${path.toLowerCase().replace(/\/+$/, '')}`);
 
-/**
- * The token's revocation state is read from Redis in the same round trip as the rate-limit count (see
- * rate-limit.ts): authenticate names the key here, the limiter's command fetches it, `refuseBadTokens`
- * reads the answer. Keyed by the request's context object, so concurrent requests never mix answers.
- */
-export interface RevocationLookup {
-  key: string;
-  /** Lowest token version still valid (undefined: not looked up, e.g. Redis was unreachable). */
-  minVersion?: number;
-}
-export const revocationLookups = new WeakMap<RequestContext, RevocationLookup>();
-
 /** `{id}` is a Redis Cluster hash tag: the user's rate-limit counter and revocation state share a slot. */
 export const revocationKey = (prefix: string, userId: string): string => `${prefix}:rv:{${userId}}`;
 /** Stored for a deleted user: higher than any token version. */
@@ -44,8 +33,9 @@ export function authenticate(tokens: TokenVerifier, prefix: string): RequestHand
       if (token !== undefined) {
         req.actor = tokens.verify(token);
         req.accessToken = token;
-        const ctx = currentContext();
-        if (ctx) revocationLookups.set(ctx, { key: revocationKey(prefix, req.actor.id) });
+        // Read in the request's one Redis round trip, with the rate-limit count (edge-round.ts).
+        const round = edgeRound();
+        if (round) round.revocationKey = revocationKey(prefix, req.actor.id);
       }
     } catch (err) {
       req.actor = null;
@@ -62,8 +52,7 @@ export function authenticate(tokens: TokenVerifier, prefix: string): RequestHand
  */
 export const refuseBadTokens: RequestHandler = (req, _res, next) => {
   if (req.authError) return next(req.authError);
-  const ctx = currentContext();
-  const minVersion = ctx && revocationLookups.get(ctx)?.minVersion;
+  const minVersion = edgeRound()?.minVersion;
   if (req.actor && minVersion !== undefined && req.actor.tokenVersion < minVersion) return next(tokenRevoked());
   next();
 };

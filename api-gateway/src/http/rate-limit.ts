@@ -3,11 +3,14 @@ import { isIPv4 } from 'node:net';
 import type { RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
-import { AppError, currentContext, type Logger, rateLimitRejections, type Redis, sendProblem } from '@market/common';
-import { revocationLookups } from './authenticate';
+import { AppError, type Logger, rateLimitRejections, type Redis, sendProblem } from '@market/common';
+import { edgeRound } from './edge-round';
+import type { ReadCache } from './read-cache';
 
 export interface RateLimitOptions {
   redis: Redis;
+  /** Its lookups ride in the same pipeline as the count. */
+  cache: ReadCache;
   prefix: string;
   limit: number;
   windowMs: number;
@@ -32,7 +35,7 @@ export function createRateLimiter(opts: RateLimitOptions): RequestHandler {
     passOnStoreError: true,
     // On the anonymous routes `authenticate` never sets an actor, so they are counted by address.
     keyGenerator: (req) => (req.actor ? `user:{${req.actor.id}}` : `ip:${clientAddressKey(req.ip ?? 'unknown')}`),
-    store: new RedisStore({ prefix: `${opts.prefix}:rl:`, sendCommand: sendCommandVia(opts.redis) }),
+    store: new RedisStore({ prefix: `${opts.prefix}:rl:`, sendCommand: sendCommandVia(opts.redis, opts.cache) }),
     // keyGeneratorIpFallback reads the key generator's source for `ipKeyGenerator`; clientAddressKey
     // applies it to IPv6 itself (tested against it), so that check would only be a false alarm.
     validate: { keyGeneratorIpFallback: false },
@@ -74,10 +77,10 @@ export function clientAddressKey(ip: string): string {
  * answers) and loads the script in the background; a missing script later comes back as NOSCRIPT,
  * on which the store loads it again and retries.
  *
- * The count (EVALSHA) carries the request's revocation lookup with it: one pipeline, one round trip,
- * so checking that a token is still valid costs no Redis round trip of its own.
+ * The count (EVALSHA) carries the request's other questions with it (edge-round.ts): the token's
+ * revocation state and, for a cacheable read, the cache entry. One pipeline, one round trip.
  */
-function sendCommandVia(redis: Redis) {
+function sendCommandVia(redis: Redis, cache: ReadCache) {
   return async (command: string, ...args: string[]): Promise<never> => {
     const name = command.toUpperCase();
     if (name === 'SCRIPT' && args[0]?.toUpperCase() === 'LOAD' && args[1] !== undefined) {
@@ -85,12 +88,22 @@ function sendCommandVia(redis: Redis) {
       redis.call('SCRIPT', 'LOAD', script).catch(() => undefined);
       return createHash('sha1').update(script).digest('hex') as never;
     }
-    const ctx = currentContext();
-    const lookup = name === 'EVALSHA' && ctx ? revocationLookups.get(ctx) : undefined;
-    if (!lookup || lookup.minVersion !== undefined) return (await redis.call(command, ...args)) as never;
-    const results = (await redis.pipeline().call(command, ...args).get(lookup.key).exec()) ?? [];
-    const [count, revocation] = results;
-    if (revocation && !revocation[0]) lookup.minVersion = Number(revocation[1] ?? 0);
+    const round = name === 'EVALSHA' ? edgeRound() : undefined;
+    const revocationKey = round?.minVersion === undefined ? round?.revocationKey : undefined;
+    const cacheKey = cache.enabled && round?.cacheFound === undefined ? round?.cacheKey : undefined;
+    if (!round || (!revocationKey && !cacheKey)) return (await redis.call(command, ...args)) as never;
+    const pipeline = redis.pipeline().call(command, ...args);
+    if (revocationKey) pipeline.get(revocationKey);
+    if (cacheKey) cache.queueLookup(pipeline, cacheKey);
+    const [count, ...answers] = (await pipeline.exec()) ?? [];
+    if (revocationKey) {
+      const revocation = answers.shift();
+      if (revocation && !revocation[0]) round.minVersion = Number(revocation[1] ?? 0);
+    }
+    if (cacheKey) {
+      const lookup = answers.shift();
+      if (lookup && !lookup[0]) round.cacheFound = lookup[1] as [string, string | null];
+    }
     if (!count) throw new Error('rate limit pipeline returned nothing');
     if (count[0]) throw count[0];
     return count[1] as never;

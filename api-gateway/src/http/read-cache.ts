@@ -1,3 +1,4 @@
+import type { ChainableCommander } from 'ioredis';
 import { cacheLookups, type Redis } from '@market/common';
 
 /**
@@ -13,6 +14,15 @@ export interface CachedResult {
   hit: boolean;
 }
 
+/** An entry: the resource it depends on (`listing:<id>`, `listings`, `user:<id>`) and which of its variants (a query, a viewer class). */
+export interface CacheKey {
+  resource: string;
+  variant: string;
+}
+
+/** A lookup's answer: the resource's generation, and the entry stored under it (null: a miss). */
+export type CacheLookup = [generation: string, body: string | null];
+
 const LOOKUP = `
 local gen = redis.call('GET', KEYS[1]) or '0'
 return {gen, redis.call('GET', ARGV[1] .. ':g' .. gen)}
@@ -26,7 +36,7 @@ return 0
 `;
 
 type ScriptedRedis = Redis & {
-  cacheLookup(genKey: string, entryKey: string): Promise<[string, string | null]>;
+  cacheLookup(genKey: string, entryKey: string): Promise<CacheLookup>;
   cacheStoreIfCurrent(genKey: string, entryKey: string, gen: string, value: string, ttl: number): Promise<number>;
 };
 
@@ -49,15 +59,21 @@ export class ReadCache {
   }
 
   /**
-   * `resource` names what the entry depends on (`listing:<id>`, `listings`, `user:<id>`); `variant`
-   * distinguishes entries of one resource (a query string, a viewer class).
+   * Queues the lookup of `key` on a pipeline (the request's one round trip, see edge-round.ts); its
+   * answer, passed to `read` as `found`, spares the read a round trip of its own.
    */
-  async read(resource: string, variant: string, load: () => Promise<unknown>): Promise<CachedResult> {
+  queueLookup(pipeline: ChainableCommander, key: CacheKey): void {
+    (pipeline as ChainableCommander & { cacheLookup(genKey: string, entryBase: string): ChainableCommander }).cacheLookup(this.genKey(key.resource), this.entryBase(key));
+  }
+
+  /** The entry for `key`, or `load()`'s answer (stored for the next read). `found`: a lookup already made. */
+  async read(key: CacheKey, load: () => Promise<unknown>, found?: CacheLookup): Promise<CachedResult> {
+    const { resource } = key;
     const kind = resource.split(':')[0] ?? resource;
     if (!this.enabled) return { body: JSON.stringify(await load()), hit: false };
     const genKey = this.genKey(resource);
-    const entryBase = `${this.prefix}:cache:${resource}:${variant}`;
-    const found = await this.redis.cacheLookup(genKey, entryBase).catch(() => undefined);
+    const entryBase = this.entryBase(key);
+    found ??= await this.redis.cacheLookup(genKey, entryBase).catch(() => undefined);
     if (found?.[1] != null) {
       cacheLookups.inc({ resource: kind, result: 'hit' });
       return { body: found[1], hit: true };
@@ -86,6 +102,10 @@ export class ReadCache {
     // Generations outlive the entries that embed them, so an expired generation never revives an old entry.
     for (const r of resources) multi.incr(this.genKey(r)).expire(this.genKey(r), Math.max(this.ttlSeconds * 2, 60));
     await multi.exec().catch(() => undefined);
+  }
+
+  private entryBase({ resource, variant }: CacheKey): string {
+    return `${this.prefix}:cache:${resource}:${variant}`;
   }
 
   private genKey(resource: string): string {

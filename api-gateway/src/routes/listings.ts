@@ -18,23 +18,22 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/listings', tag: 'listings', access: 'anyone', summary: 'Browse listings',
       query: contracts.listingsQuery,
-      cached: true,
+      cacheKey: ({ query }) => ({ resource: cached.listings, variant: `l${query.limit}o${query.offset}s${query.status ?? ''}u${query.sellerId ?? ''}` }),
       success: { status: 200, description: 'A page of listings, newest first', schema: contracts.pageOf(contracts.listing) },
       problems: [],
-      handle: async ({ query }) => {
-        const variant = `l${query.limit}o${query.offset}s${query.status ?? ''}u${query.sellerId ?? ''}`;
-        const { body, hit } = await cache.read(cached.listings, variant, () => rpc.call('listings.list', query, {}));
+      handle: async ({ query, cached: entry }) => {
+        const { body, hit } = await cache.read(entry!.key, () => rpc.call('listings.list', query, {}), entry!.found);
         return { status: 200, raw: jsonBody(body), headers: cacheHeader(hit) };
       },
     }),
     defineRoute({
       method: 'get', path: '/listings/:id', tag: 'listings', access: 'anyone', summary: 'A listing',
       params: contracts.idParams,
-      cached: true,
+      cacheKey: ({ params }) => ({ resource: cached.listing(params.id), variant: 'v' }),
       success: { status: 200, description: 'The listing', schema: contracts.listingReply },
       problems: [404],
-      handle: async ({ params }) => {
-        const { body, hit } = await cache.read(cached.listing(params.id), 'v', () => rpc.call('listings.get', { id: params.id }, {}));
+      handle: async ({ params, cached: entry }) => {
+        const { body, hit } = await cache.read(entry!.key, () => rpc.call('listings.get', { id: params.id }, {}), entry!.found);
         return { status: 200, raw: jsonBody(body), headers: cacheHeader(hit) };
       },
     }),

@@ -1,6 +1,8 @@
 import type { Request, Response, Router } from 'express';
 import type { z } from 'zod';
 import { type Actor, forbidden, unauthorized, validate } from '@market/common';
+import { edgeRound } from '../http/edge-round';
+import type { CacheKey, CacheLookup } from '../http/read-cache';
 
 export type Access = 'anyone' | 'signed-in' | 'admin';
 
@@ -21,6 +23,8 @@ export interface RouteInput<P, Q, B> {
   query: Q;
   body: B;
   req: Request;
+  /** A cacheable read's entry, and the lookup the request's Redis round trip already made, if it did. */
+  cached?: { key: CacheKey; found?: CacheLookup };
 }
 
 /**
@@ -41,7 +45,8 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   success: { status: number; description: string; schema?: z.ZodType };
   /** Statuses of the problems this route documents (400, 401, 429 and 5xx apply to every route). */
   problems: number[];
-  cached?: boolean;
+  /** A cacheable GET: the entry that answers it. Known before the rate limiter, so the lookup rides with the count. */
+  cacheKey?(input: { params: z.infer<P>; query: z.infer<Q>; actor: Actor | null }): CacheKey;
   handle(input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>>): Promise<Reply>;
 }
 
@@ -66,8 +71,17 @@ export function mountRoute(router: Router, spec: AnyRoute): void {
     const params = spec.params ? validate(spec.params, req.params, 'path') : {};
     const query = spec.query ? validate(spec.query, req.query, 'query') : {};
     const body = spec.body ? validate(spec.body, req.body ?? {}, 'request body') : undefined;
-    send(res, await spec.handle({ actor, token: actor ? (req.accessToken ?? null) : null, params, query, body, req }));
+    const input: RouteInput<unknown, unknown, unknown> = { actor, token: actor ? (req.accessToken ?? null) : null, params, query, body, req };
+    if (spec.cacheKey) input.cached = cachedInput(spec.cacheKey({ params, query, actor }));
+    send(res, await spec.handle(input));
   });
+}
+
+function cachedInput(key: CacheKey): { key: CacheKey; found?: CacheLookup } {
+  const round = edgeRound();
+  const planned = round?.cacheKey;
+  const same = planned && planned.resource === key.resource && planned.variant === key.variant;
+  return same && round.cacheFound ? { key, found: round.cacheFound } : { key };
 }
 
 function send(res: Response, reply: Reply): void {

@@ -81,17 +81,16 @@ export function userRoutes({ users, cache }: RouteDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/users/:id', tag: 'users', access: 'anyone', summary: 'A user (email only for themself or an admin)',
       params: contracts.idParams,
-      cached: true,
+      cacheKey: ({ params, actor }) => ({ resource: cached.user(params.id), variant: actor && (actor.id === params.id || actor.role === 'admin') ? 'full' : 'public' }),
       success: { status: 200, description: 'The user', schema: contracts.userReply },
       problems: [404],
-      handle: async ({ params, actor, req }) => {
-        const variant = actor && (actor.id === params.id || actor.role === 'admin') ? 'full' : 'public';
+      handle: async ({ params, req, cached: entry }) => {
         try {
-          const { body, hit } = await cache.read(cached.user(params.id), variant, async () => {
+          const { body, hit } = await cache.read(entry!.key, async () => {
             const up = await users.send('GET', `/users/${params.id}`, { authorization: req.get('authorization') });
             if (up.status !== 200) throw new UncachedAnswer(up);
             return JSON.parse(up.body) as unknown;
-          });
+          }, entry!.found);
           return { status: 200, raw: jsonBody(body), headers: cacheHeader(hit) };
         } catch (err) {
           if (err instanceof UncachedAnswer) return { ...passThrough(err.response), headers: cacheHeader(false) };
