@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 // `npm run bench`: how fast is the project compared with the least its work could cost here?
 //
-// Builds, starts its own stack (both gateways — with and without the read cache — and the services,
+// Builds, starts its own stack (gateways with and without the read cache, a second cached replica, and the services,
 // isolated from `npm start` by ports, BUS_PREFIX=bench and DB_NAME_PREFIX=bench_), seeds through
 // the gateway, starts the baselines (bench/baselines/*), then runs every scenario ALTERNATING with
 // its baseline (project, baseline, project, baseline…) on the same machine, because on a shared,
@@ -9,14 +9,14 @@
 // medians of its rounds, the ratio, the gateway's peak RSS and PASS/MISS per target (a miss never
 // fails the process). Everything is stopped and the bench_* databases are dropped at the end.
 //
-// Env: BENCH_SECONDS (10) per measured run, BENCH_WARMUP_SECONDS (2) before each, BENCH_ROUNDS (2,
-// at least 2), BENCH_CONNECTIONS (50), BENCH_BURSTS (5 listings per round in the 200-buyer burst),
-// BENCH_ONLY (comma-separated scenario ids), BENCH_PROFILE=1 (node --cpu-prof on both gateways,
-// prints their top functions), BENCH_GATEWAY_NODE_ARGS (extra node flags for both gateways, to try
+// Env: BENCH_SECONDS (6) per measured run, BENCH_WARMUP_SECONDS (2) before each, BENCH_ROUNDS (5,
+// at least 3: a median and a spread), BENCH_CONNECTIONS (50), BENCH_BURSTS (5 listings per round in the 200-buyer burst),
+// BENCH_ONLY (comma-separated scenario ids), BENCH_PROFILE=1 (node --cpu-prof on the gateways,
+// prints their top functions), BENCH_GATEWAY_NODE_ARGS (extra node flags for the gateways, to try
 // e.g. --max-semi-space-size). With any of the last three the run is partial or an experiment: its
 // results go to <date>-experiment.json and latest.* (what the README shows) are left as they were.
 import { spawnSync } from 'node:child_process';
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +26,9 @@ import { mysqlOptions } from './baselines/serve.mjs';
 import { benchQueues, deleteQueues, deleteRedisKeys, dropDatabases } from './lib/cleanup.mjs';
 import { ProcessGroup } from './lib/processes.mjs';
 import { baselineLegend, summarizeScenario, targetLines, textTable, writeResults } from './lib/report.mjs';
+import { formatHops, startHopTimer } from './lib/hops.mjs';
 import { buildScenarios } from './lib/scenarios.mjs';
+import { formatSoak, soak } from './lib/soak.mjs';
 import { copyListings, GatewayClient, mapLimit, signUpMany } from './lib/seed.mjs';
 import { BCRYPT_ROUNDS, BUS_PREFIX, DB_NAME_PREFIX, ORDER_TTL_SECONDS, startBaselines, startStack } from './lib/stack.mjs';
 import { analyse, formatAnalysis } from './profile-top.mjs';
@@ -49,15 +51,17 @@ function readSettings(env) {
     return value;
   };
   return {
-    seconds: number('BENCH_SECONDS', 10, 1),
+    seconds: number('BENCH_SECONDS', 6, 1),
     warmupSeconds: number('BENCH_WARMUP_SECONDS', 2, 0),
-    rounds: number('BENCH_ROUNDS', 2, 2),
+    rounds: number('BENCH_ROUNDS', 5, 3),
     connections: number('BENCH_CONNECTIONS', 50, 1),
     bursts: number('BENCH_BURSTS', 5, 1),
     bcryptRounds: BCRYPT_ROUNDS,
     only: env.BENCH_ONLY ? env.BENCH_ONLY.split(',').map((s) => s.trim()) : undefined,
     profile: env.BENCH_PROFILE === '1',
     gatewayNodeArgs: env.BENCH_GATEWAY_NODE_ARGS ? env.BENCH_GATEWAY_NODE_ARGS.split(/\s+/).filter(Boolean) : [],
+    // `npm run bench:soak`: only the memory soak (BENCH_SOAK_SECONDS, 300), written to bench/results/soak-latest.*.
+    soakSeconds: env.BENCH_SOAK === '1' ? number('BENCH_SOAK_SECONDS', 300, 130) : 0,
   };
 }
 
@@ -122,8 +126,11 @@ async function prepareBaselineData(client, sql, data) {
 
 const fmtRun = (r) => `${Math.round(r.reqPerSec)} req/s, p50 ${Math.round(r.p50)} ms, p99 ${Math.round(r.p99)} ms, ${r.errors} errors, RSS ${r.peakRssMb} MB`;
 
-async function runScenario(scenario, settings) {
+async function runScenario(scenario, settings, stack) {
   log(`\n${scenario.id}: ${scenario.title}  vs  ${scenario.baselineName}`);
+  const preflight = scenario.preflight ? await scenario.preflight() : [];
+  preflight.forEach((c) => log(`  ${c.pass ? 'PASS' : 'MISS'} ${c.target}: ${c.actual}`));
+  const hopTimer = scenario.id === 'order-distinct' ? await startHopTimer({ gatewayOps: stack.gateways.cached.opsUrl, ordersOps: stack.opsUrls.orders }) : undefined;
   const rounds = [];
   for (let r = 1; r <= settings.rounds; r++) {
     const project = await scenario.project();
@@ -133,7 +140,9 @@ async function runScenario(scenario, settings) {
     rounds.push({ project, baseline });
     log(`  round ${r}/${settings.rounds}  project: ${fmtRun(project)}  |  baseline: ${fmtRun(baseline)}`);
   }
-  return summarizeScenario(scenario, rounds);
+  const hops = await hopTimer?.finish();
+  if (hops) log(formatHops(hops));
+  return summarizeScenario(scenario, rounds, { preflight, hops });
 }
 
 function machine() {
@@ -200,10 +209,21 @@ async function main() {
   const notes = await prepareBaselineData(client, sql, data);
   notes.forEach((n) => log(`NOTE ${n}`));
 
-  const ctx = { settings, stack, baselines, data, sql, client, databases: { listings: `${DB_NAME_PREFIX}listings`, baseline: BASELINE_DB } };
+  if (settings.soakSeconds) {
+    log(`\nSoak: ${settings.soakSeconds} s of cached reads on the gateway…`);
+    const result = await soak({ target: stack.gateways.cached, paths: data.readIds.map((id) => `/listings/${id}`), seconds: settings.soakSeconds, connections: settings.connections, log });
+    await stopEverything();
+    const report = { finishedAt: new Date().toISOString(), machine: machineAtStart, ...result };
+    writeFileSync(join(resultsDir, 'soak-latest.json'), `${JSON.stringify(report, null, 2)}\n`);
+    writeFileSync(join(resultsDir, 'soak-latest.md'), `Measured ${report.finishedAt.slice(0, 10)} on ${machineAtStart.cpuModel} (${machineAtStart.cores} cores), Node ${machineAtStart.node}, no heap cap.\n\n${formatSoak(result)}\n`);
+    log(`\n${formatSoak(result)}\nResults: bench/results/soak-latest.json, bench/results/soak-latest.md`);
+    return;
+  }
+
+  const ctx = { settings, stack, baselines, data, sql, client, busPrefix: BUS_PREFIX, databases: { listings: `${DB_NAME_PREFIX}listings`, baseline: BASELINE_DB } };
   const scenarios = buildScenarios(ctx).filter((s) => selected(s.id));
   const summaries = [];
-  for (const scenario of scenarios) summaries.push(await runScenario(scenario, settings));
+  for (const scenario of scenarios) summaries.push(await runScenario(scenario, settings, stack));
 
   await stopEverything();
   const report = {

@@ -3,7 +3,8 @@
 // baseline…) so that both sides see the same machine noise.
 import { burst, measure, percentile, rotatePaths } from './load.mjs';
 import { trackPeakRss } from './processes.mjs';
-import { insertListings, ListingPool } from './seed.mjs';
+import { Redis } from 'ioredis';
+import { GatewayClient, insertListings, ListingPool } from './seed.mjs';
 
 const JSON_HEADERS = { 'content-type': 'application/json' };
 const bearer = (token) => ({ authorization: `Bearer ${token}` });
@@ -38,7 +39,7 @@ function readScenarios(ctx) {
       id: 'listing-page',
       title: 'GET /listings?limit=20, cache hit',
       baselineName: 'A: Express + 1 Redis GET of the page',
-      targets: {},
+      targets: { minRatio: 0.75 },
       project: timedRun(ctx, gateways.cached, { path: pagePath }),
       baseline: timedRun(ctx, redisRead, { path: pagePath }),
     },
@@ -150,7 +151,73 @@ function orderScenarios(ctx) {
   ];
 }
 
+/**
+ * Both replicas of the cached gateway at once (half the connections each) against one replica with all
+ * of them: how throughput moves with a second replica on the same machine. Before the rounds, counts
+ * show that what must be shared is: one user's requests through both replicas land on one rate-limit
+ * counter, an entry one replica cached is a hit on the other, and an edit through one is fresh on the other.
+ */
+function twoReplicaScenario(ctx) {
+  const { cached, replica } = ctx.stack.gateways;
+  const itemPaths = ctx.data.readIds.map((id) => `/listings/${id}`);
+  const half = Math.max(1, Math.floor(ctx.settings.connections / 2));
+  const onOne = (target, connections) => () =>
+    measure({ url: target.url, pid: target.proc.pid, connections, seconds: ctx.settings.seconds, warmupSeconds: ctx.settings.warmupSeconds, request: { setupRequest: rotatePaths(itemPaths) } });
+  return {
+    id: 'two-replicas',
+    title: 'GET /listings/{id}, cache hit, 2 gateway replicas',
+    baselineName: 'the same load on 1 replica of the project',
+    note: 'ratio = 2 replicas ÷ 1 replica; p50/p99 are the worse replica’s',
+    targets: {},
+    preflight: () => sharedStateChecks(ctx, cached, replica),
+    project: async () => combine(await Promise.all([onOne(cached, half)(), onOne(replica, ctx.settings.connections - half)()])),
+    baseline: onOne(cached, ctx.settings.connections),
+  };
+}
+
+/** Two replicas' runs as one: their rates add up; latencies and RSS are the worse replica's. */
+function combine(runs) {
+  return {
+    reqPerSec: runs.reduce((n, r) => n + r.reqPerSec, 0),
+    p50: Math.max(...runs.map((r) => r.p50)),
+    p99: Math.max(...runs.map((r) => r.p99)),
+    requests: runs.reduce((n, r) => n + r.requests, 0),
+    errors: runs.reduce((n, r) => n + r.errors, 0),
+    peakRssMb: Math.max(...runs.map((r) => r.peakRssMb)),
+  };
+}
+
+async function sharedStateChecks(ctx, a, b) {
+  const [A, B] = [new GatewayClient(a.url), new GatewayClient(b.url)];
+  const checks = [];
+  // The limit: a new user's requests, alternating replicas, all counted on the one counter in Redis.
+  const user = await A.signUp(`replicas-${Date.now()}@bench.local`, 'Replica check');
+  const perReplica = 10;
+  for (let i = 0; i < perReplica; i++) {
+    await A.request('GET', '/orders', { token: user.token, expect: 200 });
+    await B.request('GET', '/orders', { token: user.token, expect: 200 });
+  }
+  const redis = new Redis(process.env.REDIS_URL ?? 'redis://localhost:6379');
+  try {
+    const counted = Number(await redis.get(`${ctx.busPrefix}:rl:user:{${user.id}}`));
+    checks.push({ target: 'one rate-limit count across replicas', pass: counted === 2 * perReplica, actual: `${counted} of ${2 * perReplica} requests counted` });
+  } finally {
+    redis.disconnect();
+  }
+  // The cache: read on A (a miss, then stored), read on B (a hit); an edit through B, then A reads it fresh.
+  const listing = await A.createListing(ctx.data.seller.token, 9_999);
+  await new Promise((resolve) => setTimeout(resolve, 300)); // listing.created moves the generation: let it land
+  const first = await fetch(new URL(`/listings/${listing.id}`, a.url));
+  const second = await fetch(new URL(`/listings/${listing.id}`, b.url));
+  const hitOnB = first.headers.get('x-cache') === 'MISS' && second.headers.get('x-cache') === 'HIT';
+  checks.push({ target: 'an entry cached by one replica is a hit on the other', pass: hitOnB, actual: `A ${first.headers.get('x-cache')}, then B ${second.headers.get('x-cache')}` });
+  await B.request('PATCH', `/listings/${listing.id}`, { token: ctx.data.seller.token, body: { priceCents: 4_242 }, expect: 200 });
+  const after = await (await fetch(new URL(`/listings/${listing.id}`, a.url))).json();
+  checks.push({ target: 'an edit through one replica is fresh on the other', pass: after.listing.priceCents === 4_242, actual: `A reads ${after.listing.priceCents} after B set 4242` });
+  return checks;
+}
+
 /** Every scenario that can run now; order scenarios only with orders-service up. */
 export function buildScenarios(ctx) {
-  return [...readScenarios(ctx), signinScenario(ctx), ...(ctx.stack.orders ? orderScenarios(ctx) : [])];
+  return [...readScenarios(ctx), twoReplicaScenario(ctx), signinScenario(ctx), ...(ctx.stack.orders ? orderScenarios(ctx) : [])];
 }

@@ -1,7 +1,8 @@
 // The bench's own stack, isolated from a running `npm start` and from the tests: its own ports,
-// BUS_PREFIX=bench (queues, exchanges, Redis keys) and DB_NAME_PREFIX=bench_ (databases). Two
-// gateways share the services: one with the read cache, one with CACHE_TTL_SECONDS=0 so that every
-// read goes gateway → RabbitMQ → listings-service → MySQL. The baselines run as processes too.
+// BUS_PREFIX=bench (queues, exchanges, Redis keys) and DB_NAME_PREFIX=bench_ (databases). Three
+// gateways share the services: one with the read cache, a second replica of it (the two-replica
+// scenario), and one with CACHE_TTL_SECONDS=0 so that every read goes gateway → RabbitMQ →
+// listings-service → MySQL. The baselines run as processes too.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateKeys, keysFor } from '../../scripts/keys.mjs';
@@ -10,8 +11,10 @@ import { waitReady } from './processes.mjs';
 export const PORTS = {
   gatewayCached: 18080,
   gatewayUncached: 18081,
+  gatewayReplica: 18082,
   gatewayCachedOps: 19100,
   gatewayUncachedOps: 19104,
+  gatewayReplicaOps: 19105,
   users: 13001,
   listingsOps: 19101,
   ordersOps: 19102,
@@ -62,7 +65,7 @@ function serviceEnv(service, overrides) {
 export const ordersServiceBuilt = (root) => existsSync(join(root, 'orders-service/dist/main.js')) && existsSync(join(root, 'orders-service/dist/app.js'));
 
 /**
- * Starts users-, listings- and (when built and able to start) orders-service, then both gateways.
+ * Starts users-, listings- and (when built and able to start) orders-service, then the three gateways.
  * Resolves with the processes and, when orders-service is not there, why.
  */
 export async function startStack(group, root, { profileDir, gatewayNodeArgs = [] } = {}) {
@@ -73,20 +76,28 @@ export async function startStack(group, root, { profileDir, gatewayNodeArgs = []
 
   const orders = await startOrders(group, root, start);
 
-  // The gateway runs with the heap cap it ships with (scripts/start.mjs, docker-compose.yml, k8s/).
-  const profile = (name) => ['--max-old-space-size=128', ...gatewayNodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [])];
+  // The gateway runs as it ships (scripts/start.mjs, docker-compose.yml, k8s/): no heap cap.
+  const profile = (name) => [...gatewayNodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [])];
   const gatewayCached = start('gateway-cached', 'api-gateway', { PORT: String(PORTS.gatewayCached), METRICS_PORT: String(PORTS.gatewayCachedOps), CACHE_TTL_SECONDS: '60' }, profile('gateway-cached'));
   const gatewayUncached = start('gateway-uncached', 'api-gateway', { PORT: String(PORTS.gatewayUncached), METRICS_PORT: String(PORTS.gatewayUncachedOps), CACHE_TTL_SECONDS: '0' }, profile('gateway-uncached'));
-  await Promise.all([waitReady(gatewayCached, url(PORTS.gatewayCached, '/readyz')), waitReady(gatewayUncached, url(PORTS.gatewayUncached, '/readyz'))]);
+  // A second replica of the cached gateway (same Redis, same services): the two-replica scenario.
+  const gatewayReplica = start('gateway-replica', 'api-gateway', { PORT: String(PORTS.gatewayReplica), METRICS_PORT: String(PORTS.gatewayReplicaOps), CACHE_TTL_SECONDS: '60' }, profile('gateway-replica'));
+  await Promise.all([
+    waitReady(gatewayCached, url(PORTS.gatewayCached, '/readyz')),
+    waitReady(gatewayUncached, url(PORTS.gatewayUncached, '/readyz')),
+    waitReady(gatewayReplica, url(PORTS.gatewayReplica, '/readyz')),
+  ]);
 
   return {
     users,
     listings,
     orders: orders.proc,
+    opsUrls: { orders: url(PORTS.ordersOps), listings: url(PORTS.listingsOps) },
     ordersSkipReason: orders.skipReason,
     gateways: {
-      cached: { proc: gatewayCached, url: url(PORTS.gatewayCached) },
-      uncached: { proc: gatewayUncached, url: url(PORTS.gatewayUncached) },
+      cached: { proc: gatewayCached, url: url(PORTS.gatewayCached), opsUrl: url(PORTS.gatewayCachedOps) },
+      uncached: { proc: gatewayUncached, url: url(PORTS.gatewayUncached), opsUrl: url(PORTS.gatewayUncachedOps) },
+      replica: { proc: gatewayReplica, url: url(PORTS.gatewayReplica), opsUrl: url(PORTS.gatewayReplicaOps) },
     },
   };
 }
