@@ -5,7 +5,7 @@ import type { AnyRoute } from '../routes/route';
 import type { CacheKey, CacheLookup } from './read-cache';
 
 /**
- * What one request asks of Redis besides its rate-limit count, sent in the same pipeline as the count
+ * What one request asks of Redis besides its rate-limit count, sent in the same write as the count
  * (rate-limit.ts): one round trip per request. `authenticate` names the token's revocation key,
  * `planCachedRead` the entry a cacheable read would serve; the answers land here for `refuseBadTokens`
  * and the route. Keyed by the request's context object, so concurrent requests never mix answers.

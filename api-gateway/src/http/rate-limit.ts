@@ -78,7 +78,7 @@ export function clientAddressKey(ip: string): string {
  * on which the store loads it again and retries.
  *
  * The count (EVALSHA) carries the request's other questions with it (edge-round.ts): the token's
- * revocation state and, for a cacheable read, the cache entry. One pipeline, one round trip.
+ * revocation state and, for a cacheable read, the cache entry, all sent in one write: one round trip.
  */
 function sendCommandVia(redis: Redis, cache: ReadCache) {
   return async (command: string, ...args: string[]): Promise<never> => {
@@ -91,21 +91,17 @@ function sendCommandVia(redis: Redis, cache: ReadCache) {
     const round = name === 'EVALSHA' ? edgeRound() : undefined;
     const revocationKey = round?.minVersion === undefined ? round?.revocationKey : undefined;
     const cacheKey = cache.enabled && round?.cacheFound === undefined ? round?.cacheKey : undefined;
-    if (!round || (!revocationKey && !cacheKey)) return (await redis.call(command, ...args)) as never;
-    const pipeline = redis.pipeline().call(command, ...args);
-    if (revocationKey) pipeline.get(revocationKey);
-    if (cacheKey) cache.queueLookup(pipeline, cacheKey);
-    const [count, ...answers] = (await pipeline.exec()) ?? [];
-    if (revocationKey) {
-      const revocation = answers.shift();
-      if (revocation && !revocation[0]) round.minVersion = Number(revocation[1] ?? 0);
-    }
-    if (cacheKey) {
-      const lookup = answers.shift();
-      if (lookup && !lookup[0]) round.cacheFound = lookup[1] as [string, string | null];
-    }
-    if (!count) throw new Error('rate limit pipeline returned nothing');
-    if (count[0]) throw count[0];
-    return count[1] as never;
+    if (!revocationKey && !cacheKey) return (await redis.call(command, ...args)) as never;
+    // Issued in the same tick: the client's auto-pipelining sends them in one write, shared with every
+    // other request of this tick, and the answers come back together.
+    const [count, revocation, lookup] = await Promise.allSettled([
+      redis.call(command, ...args),
+      revocationKey ? redis.get(revocationKey) : undefined,
+      cacheKey ? cache.lookup(cacheKey) : undefined,
+    ]);
+    if (round && revocationKey && revocation.status === 'fulfilled') round.minVersion = Number(revocation.value ?? 0);
+    if (round && cacheKey && lookup.status === 'fulfilled') round.cacheFound = lookup.value;
+    if (count.status === 'rejected') throw count.reason;
+    return count.value as never;
   };
 }

@@ -1,4 +1,3 @@
-import type { ChainableCommander } from 'ioredis';
 import { cacheLookups, type Redis } from '@market/common';
 
 /**
@@ -59,11 +58,11 @@ export class ReadCache {
   }
 
   /**
-   * Queues the lookup of `key` on a pipeline (the request's one round trip, see edge-round.ts); its
-   * answer, passed to `read` as `found`, spares the read a round trip of its own.
+   * The lookup alone, for the request's one round trip (edge-round.ts): its answer, passed to `read`
+   * as `found`, spares the read a round trip of its own. undefined when Redis did not answer.
    */
-  queueLookup(pipeline: ChainableCommander, key: CacheKey): void {
-    (pipeline as ChainableCommander & { cacheLookup(genKey: string, entryBase: string): ChainableCommander }).cacheLookup(this.genKey(key.resource), this.entryBase(key));
+  lookup(key: CacheKey): Promise<CacheLookup | undefined> {
+    return this.redis.cacheLookup(this.genKey(key.resource), this.entryBase(key)).catch(() => undefined);
   }
 
   /** The entry for `key`, or `load()`'s answer (stored for the next read). `found`: a lookup already made. */
