@@ -51,7 +51,7 @@ export function client(stack: Stack) {
      */
     async createSettledListing(token: string, body: Record<string, unknown> = {}): Promise<any> {
       const listing = await this.createListing(token, body);
-      const genKey = `${stack.env.BUS_PREFIX}:cache-gen:listing:${listing.id}`;
+      const genKey = `${stack.env.BUS_PREFIX}:cache:{listing:${listing.id}}:gen`;
       if (!(await eventually(async () => (await stack.gateway.redis.exists(genKey)) === 1, 5000, 10))) throw new Error('listing.created never reached the gateway');
       return listing;
     },

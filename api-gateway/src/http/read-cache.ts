@@ -3,10 +3,13 @@ import { cacheLookups, type Redis } from '@market/common';
 /**
  * Read-through cache for GET responses, with per-resource generations so that a value read from a
  * service before an invalidation can never be stored after it:
- *   - every entry key embeds the generation of the resource it depends on (`…:g7`);
- *   - invalidating a resource increments its generation (old entries become unreachable);
+ *   - every entry is stored with the generation of the resource it depends on (`7\n<body>`);
+ *   - invalidating a resource increments its generation (older entries no longer count);
  *   - a miss remembers the generation it started under and stores its value only if it is unchanged.
  * Concurrent misses for one key in this process share one backend call.
+ *
+ * Valid on Redis Cluster: a resource's generation and its entries share a hash tag (`{listing:<id>}`),
+ * so a lookup is one MGET and a store one script, each on declared keys of one slot.
  */
 export interface CachedResult {
   body: string;
@@ -19,23 +22,18 @@ export interface CacheKey {
   variant: string;
 }
 
-/** A lookup's answer: the resource's generation, and the entry stored under it (null: a miss). */
+/** A lookup's answer: the resource's current generation, and the entry if it was stored under it (null: a miss). */
 export type CacheLookup = [generation: string, body: string | null];
 
-const LOOKUP = `
-local gen = redis.call('GET', KEYS[1]) or '0'
-return {gen, redis.call('GET', ARGV[1] .. ':g' .. gen)}
-`;
 const STORE_IF_CURRENT = `
 if (redis.call('GET', KEYS[1]) or '0') == ARGV[1] then
-  redis.call('SET', KEYS[2], ARGV[2], 'EX', ARGV[3])
+  redis.call('SET', KEYS[2], ARGV[1] .. '\\n' .. ARGV[2], 'EX', ARGV[3])
   return 1
 end
 return 0
 `;
 
 type ScriptedRedis = Redis & {
-  cacheLookup(genKey: string, entryKey: string): Promise<CacheLookup>;
   cacheStoreIfCurrent(genKey: string, entryKey: string, gen: string, value: string, ttl: number): Promise<number>;
 };
 
@@ -48,7 +46,6 @@ export class ReadCache {
     private readonly prefix: string,
     private readonly ttlSeconds: number,
   ) {
-    redis.defineCommand('cacheLookup', { numberOfKeys: 1, lua: LOOKUP });
     redis.defineCommand('cacheStoreIfCurrent', { numberOfKeys: 2, lua: STORE_IF_CURRENT });
     this.redis = redis as ScriptedRedis;
   }
@@ -61,8 +58,15 @@ export class ReadCache {
    * The lookup alone, for the request's one round trip (edge-round.ts): its answer, passed to `read`
    * as `found`, spares the read a round trip of its own. undefined when Redis did not answer.
    */
-  lookup(key: CacheKey): Promise<CacheLookup | undefined> {
-    return this.redis.cacheLookup(this.genKey(key.resource), this.entryBase(key)).catch(() => undefined);
+  async lookup(key: CacheKey): Promise<CacheLookup | undefined> {
+    try {
+      const [gen, entry] = await this.redis.mget(this.genKey(key.resource), this.entryKey(key));
+      const current = gen ?? '0';
+      const stored = entry ? entry.indexOf('\n') : -1;
+      return [current, entry && stored > 0 && entry.slice(0, stored) === current ? entry.slice(stored + 1) : null];
+    } catch {
+      return undefined;
+    }
   }
 
   /** The entry for `key`, or `load()`'s answer (stored for the next read). `found`: a lookup already made. */
@@ -70,16 +74,15 @@ export class ReadCache {
     const { resource } = key;
     const kind = resource.split(':')[0] ?? resource;
     if (!this.enabled) return { body: JSON.stringify(await load()), hit: false };
-    const genKey = this.genKey(resource);
-    const entryBase = this.entryBase(key);
-    found ??= await this.redis.cacheLookup(genKey, entryBase).catch(() => undefined);
+    found ??= await this.lookup(key);
     if (found?.[1] != null) {
       cacheLookups.inc({ resource: kind, result: 'hit' });
       return { body: found[1], hit: true };
     }
     cacheLookups.inc({ resource: kind, result: found ? 'miss' : 'error' });
     const gen = found?.[0];
-    const coalesceKey = `${entryBase}:g${gen ?? '?'}`;
+    const entryKey = this.entryKey(key);
+    const coalesceKey = `${entryKey}:g${gen ?? '?'}`;
     let pending = this.inFlight.get(coalesceKey);
     if (!pending) {
       const loaded = load().then((value) => JSON.stringify(value));
@@ -87,27 +90,36 @@ export class ReadCache {
       this.inFlight.set(coalesceKey, loaded);
       // The entry stays in flight until the value is stored, so no request can miss in between.
       void loaded
-        .then((body) => (gen === undefined ? undefined : this.redis.cacheStoreIfCurrent(genKey, `${entryBase}:g${gen}`, gen, body, this.ttlSeconds)))
+        .then((body) => (gen === undefined ? undefined : this.redis.cacheStoreIfCurrent(this.genKey(resource), entryKey, gen, body, this.ttlSeconds)))
         .catch(() => undefined)
         .finally(() => this.inFlight.delete(coalesceKey));
     }
     return { body: await pending, hit: false };
   }
 
-  /** Makes every entry of these resources unreachable. Best effort: with Redis down there is nothing to serve stale. */
+  /** Makes every entry of these resources stale. Best effort: with Redis down there is nothing to serve stale. */
   async invalidate(...resources: string[]): Promise<void> {
     if (!this.enabled || !resources.length) return;
-    const multi = this.redis.multi();
-    // Generations outlive the entries that embed them, so an expired generation never revives an old entry.
-    for (const r of resources) multi.incr(this.genKey(r)).expire(this.genKey(r), Math.max(this.ttlSeconds * 2, 60));
-    await multi.exec().catch(() => undefined);
+    // One transaction per resource (its keys share a slot); generations outlive the entries that
+    // carry them, so an expired generation never makes an old entry current again.
+    await Promise.all(
+      resources.map((r) =>
+        this.redis
+          .multi()
+          .incr(this.genKey(r))
+          .expire(this.genKey(r), Math.max(this.ttlSeconds * 2, 60))
+          .exec()
+          .catch(() => undefined),
+      ),
+    );
   }
 
-  private entryBase({ resource, variant }: CacheKey): string {
-    return `${this.prefix}:cache:${resource}:${variant}`;
+  /** The generation of `resource`: `<prefix>:cache:{listing:<id>}:gen`. */
+  genKey(resource: string): string {
+    return `${this.prefix}:cache:{${resource}}:gen`;
   }
 
-  private genKey(resource: string): string {
-    return `${this.prefix}:cache-gen:${resource}`;
+  private entryKey({ resource, variant }: CacheKey): string {
+    return `${this.prefix}:cache:{${resource}}:${variant}`;
   }
 }
