@@ -29,6 +29,8 @@ export interface DatabaseOptions {
   migrations: Migration[];
   logger: Logger;
   poolMax?: number;
+  /** How long a replica waits for another one's migrations before it gives up (60 s). */
+  migrationLockWaitSeconds?: number;
 }
 
 function connectionFor(mysqlUrl: string, database?: string): Knex.MySql2ConnectionConfig {
@@ -70,9 +72,46 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Knex> {
     },
     acquireConnectionTimeout: 2000,
   });
-  const [, applied] = (await db.migrate.latest({ migrationSource: new ListedMigrations(opts.migrations) })) as [number, string[]];
-  if (applied.length) opts.logger.info('migrations applied', { database: opts.database, migrations: applied });
+  try {
+    const applied = await migrateOnce(opts, db);
+    if (applied.length) opts.logger.info('migrations applied', { database: opts.database, migrations: applied });
+  } catch (err) {
+    await db.destroy();
+    throw err;
+  }
   return db;
+}
+
+/**
+ * Replicas started together take turns: each migrates under a MySQL named lock (GET_LOCK), which the
+ * server releases by itself if its holder dies, so a crash never leaves it behind. Only the holder
+ * runs knex's migrator, so knex's own lock row found set is stale (a crash of an older version or a
+ * hand-run migration): that is explained with the exact statement that clears it.
+ */
+async function migrateOnce(opts: DatabaseOptions, db: Knex): Promise<string[]> {
+  const waitSeconds = opts.migrationLockWaitSeconds ?? 60;
+  const lock = knex({ client: 'mysql2', connection: connectionFor(opts.mysqlUrl, opts.database), pool: { min: 1, max: 1, idleTimeoutMillis: 3_600_000 } });
+  const name = `market_migrations_${opts.database}`.slice(0, 64);
+  try {
+    const [rows] = (await lock.raw('SELECT GET_LOCK(?, ?) AS got', [name, waitSeconds])) as [{ got: number | null }[]];
+    if (rows[0]?.got !== 1) {
+      throw new Error(`Another replica has been migrating the database ${opts.database} for ${waitSeconds} s (MySQL lock ${name}); this one gives up. Start it again once that replica is up.`);
+    }
+    try {
+      const [, applied] = (await db.migrate.latest({ migrationSource: new ListedMigrations(opts.migrations) })) as [number, string[]];
+      return applied;
+    } catch (err) {
+      if ((err as { name?: unknown })?.name !== 'MigrationLocked') throw err;
+      throw new Error(
+        `The migration lock of the database ${opts.database} is set, but no replica is migrating (this one holds the lock every replica takes first): ` +
+          `a migration was interrupted. Check that its changes are complete, then clear the lock with: UPDATE \`${opts.database}\`.\`knex_migrations_lock\` SET is_locked = 0;`,
+      );
+    } finally {
+      await lock.raw('SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined);
+    }
+  } finally {
+    await lock.destroy();
+  }
 }
 
 export async function dropDatabase(mysqlUrl: string, database: string): Promise<void> {
