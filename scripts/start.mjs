@@ -4,6 +4,7 @@
 // Ctrl-C (or SIGTERM) stops every service cleanly: each drains its in-flight work and exits.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createServer } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ensureServers } from './ensure-servers.mjs';
@@ -54,6 +55,18 @@ if (build.status !== 0) process.exit(build.status ?? 1);
 
 await ensureServers();
 
+// Another stack (or anything) on the gateway's port would answer our readiness checks: refuse instead.
+const portTaken = await new Promise((resolve) => {
+  const probe = createServer()
+    .once('error', (err) => resolve(err.code === 'EADDRINUSE'))
+    .once('listening', () => probe.close(() => resolve(false)))
+    .listen(Number(port), process.env.HOST ?? '127.0.0.1');
+});
+if (portTaken) {
+  console.error(`Port ${port} is already in use (another market stack?): stop it, or start this one with PORT=<another port>.`);
+  process.exit(1);
+}
+
 const children = new Map();
 let stopping = false;
 
@@ -93,16 +106,26 @@ function stop(code) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
-const deadline = Date.now() + 60_000;
+const READY_TIMEOUT_MS = 60_000;
+const deadline = Date.now() + READY_TIMEOUT_MS;
+let lastReadiness = 'the gateway is not answering yet';
+let ready = false;
 while (!stopping && Date.now() < deadline) {
   try {
     const res = await fetch(`http://127.0.0.1:${port}/readyz`);
     if (res.ok) {
+      ready = true;
       console.log(`\nmarket is up at http://localhost:${port}  (API docs: http://localhost:${port}/docs)  Ctrl-C stops it.\n`);
       break;
     }
+    const { checks = {} } = await res.json().catch(() => ({}));
+    const missing = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
+    lastReadiness = missing.length ? `the gateway is waiting for: ${missing.join(', ')}` : `the gateway answers ${res.status}`;
   } catch {
     // not listening yet
   }
   await new Promise((resolve) => setTimeout(resolve, 500));
+}
+if (!ready && !stopping) {
+  console.error(`\nmarket is not ready after ${READY_TIMEOUT_MS / 1000} s: ${lastReadiness}. Still running: ${[...children.keys()].join(', ')}. Their logs are above; Ctrl-C stops it.\n`);
 }

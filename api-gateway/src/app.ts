@@ -8,6 +8,7 @@ import {
   createTokenVerifier,
   EventSubscriber,
   httpObservability,
+  listenApp,
   type Logger,
   notFoundHandler,
   publicJwkOf,
@@ -113,9 +114,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.PORT, config.HOST, () => resolve(s)).once('error', reject);
-  });
+  const server: Server = await listenApp(app, config.PORT, config.HOST, 'api-gateway (PORT)');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
   // Metrics name sign-ups and payments: they are served on an internal port only, never through the door.

@@ -17,6 +17,7 @@ import {
   problemHandler,
   readJsonBody,
   requestContext,
+  listenApp,
 } from '@market/common';
 import type { UsersConfig } from './config';
 import { migrations } from './data-access/migrations';
@@ -75,9 +76,7 @@ export async function startUsersService(config: Readonly<UsersConfig>, logger: L
   app.use(notFoundHandler);
   app.use(problemHandler(logger));
 
-  const server: Server = await new Promise((resolve, reject) => {
-    const s = app.listen(config.USERS_PORT, config.HOST, () => resolve(s)).once('error', reject);
-  });
+  const server: Server = await listenApp(app, config.USERS_PORT, config.HOST, 'users-service (USERS_PORT)');
   // Longer than the gateway's keep-alive so the gateway, not us, closes idle sockets (no reset races).
   server.keepAliveTimeout = 65_000;
   const address = server.address();

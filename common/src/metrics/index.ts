@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { listen } from '../http/listen';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /**
@@ -81,11 +82,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<http.Serve
       return send(res, 404, 'application/json', JSON.stringify({ status: 404 }));
     })().catch(() => send(res, 500, 'application/json', '{"status":500}'));
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(opts.port, opts.host ?? '0.0.0.0', () => resolve());
-  });
-  return server;
+  return listen(server, opts.port, opts.host ?? '0.0.0.0', 'the ops server (METRICS_PORT)');
 }
 
 function send(res: http.ServerResponse, status: number, type: string, body: string): void {
