@@ -50,7 +50,15 @@ test('a migration lock left set by an interrupted run stops the start with the s
 
 test('a replica that cannot get its turn within the wait gives up with a message naming the database', async () => {
   const database = fresh();
-  const slow: Migration[] = [{ name: '001_slow', up: () => sleep(2500), down: async () => undefined }];
+  const slow: Migration[] = [
+    {
+      name: '001_slow',
+      up: async () => {
+        await sleep(2500);
+      },
+      down: async () => undefined,
+    },
+  ];
   const holder = openDatabase({ mysqlUrl: MYSQL_URL, database, migrations: slow, logger });
   await sleep(500);
   await expect(openDatabase({ mysqlUrl: MYSQL_URL, database, migrations: slow, logger, migrationLockWaitSeconds: 1 })).rejects.toThrow(`Another replica has been migrating the database ${database} for 1 s`);
