@@ -14,16 +14,19 @@ interface Seen {
 }
 
 let stack: Stack;
+let redis: Redis;
 let monitor: Awaited<ReturnType<Redis['monitor']>>;
 const seen: Seen[] = [];
 
 beforeAll(async () => {
   stack = await startStack({ services: ['listings', 'orders'] });
-  monitor = await new Redis(process.env.REDIS_URL ?? 'redis://localhost:6379').monitor();
+  redis = new Redis(process.env.REDIS_URL ?? 'redis://localhost:6379');
+  monitor = await redis.monitor();
   monitor.on('monitor', (_time: string, args: string[], source: string) => seen.push({ source, args }));
 });
 afterAll(async () => {
   monitor.disconnect();
+  redis.disconnect();
   await stack.stop();
 });
 
