@@ -14,9 +14,17 @@ export interface EdgeRound {
   revocationKey?: string;
   /** Lowest token version still valid; undefined: not read (no token, or Redis did not answer). */
   minVersion?: number;
-  cacheKey?: CacheKey;
+  /** A cacheable read, planned before the limiter: its route, the input that route parsed, its entry. */
+  cached?: CachedReadPlan;
   /** The lookup's answer; undefined: not looked up (yet), and the cache then asks on its own. */
   cacheFound?: CacheLookup;
+}
+
+export interface CachedReadPlan {
+  route: AnyRoute;
+  params: unknown;
+  query: unknown;
+  key: CacheKey;
 }
 
 const rounds = new WeakMap<RequestContext, EdgeRound>();
@@ -31,8 +39,8 @@ export function edgeRound(ctx: RequestContext | undefined = currentContext()): E
 
 /**
  * Before the rate limiter: a GET that a cacheable route will answer names its cache entry now, so the
- * lookup rides with the count. The route's own schemas decide; input they refuse plans nothing (the
- * route answers 400 after the limiter, as always).
+ * lookup rides with the count. The route's own schemas decide, and the route uses what they parsed;
+ * input they refuse plans nothing (the route answers 400 after the limiter, as always).
  */
 export function planCachedRead(routes: AnyRoute[]): RequestHandler {
   const cacheable = routes
@@ -47,7 +55,8 @@ export function planCachedRead(routes: AnyRoute[]): RequestHandler {
       const query = route.query ? route.query.safeParse(req.query) : { success: true, data: {} };
       if (params.success && query.success) {
         const round = edgeRound();
-        if (round) round.cacheKey = route.cacheKey!({ params: params.data, query: query.data, actor: req.actor ?? null });
+        const key = route.cacheKey!({ params: params.data, query: query.data, actor: req.actor ?? null });
+        if (round) round.cached = { route, params: params.data, query: query.data, key };
       }
       break;
     }

@@ -9,7 +9,7 @@ import type { ReadCache } from './read-cache';
 
 export interface RateLimitOptions {
   redis: Redis;
-  /** Its lookups ride in the same pipeline as the count. */
+  /** Its lookups ride in the same write as the count. */
   cache: ReadCache;
   prefix: string;
   limit: number;
@@ -90,7 +90,7 @@ function sendCommandVia(redis: Redis, cache: ReadCache) {
     }
     const round = name === 'EVALSHA' ? edgeRound() : undefined;
     const revocationKey = round?.minVersion === undefined ? round?.revocationKey : undefined;
-    const cacheKey = cache.enabled && round?.cacheFound === undefined ? round?.cacheKey : undefined;
+    const cacheKey = cache.enabled && round?.cacheFound === undefined ? round?.cached?.key : undefined;
     if (!revocationKey && !cacheKey) return (await redis.call(command, ...args)) as never;
     // Issued in the same tick: the client's auto-pipelining sends them in one write, shared with every
     // other request of this tick, and the answers come back together.

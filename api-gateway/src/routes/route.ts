@@ -68,20 +68,17 @@ export function mountRoute(router: Router, spec: AnyRoute): void {
   router[spec.method](spec.path, async (req: Request, res: Response) => {
     const actor = req.actor ?? null;
     authorize(spec.access, actor);
-    const params = spec.params ? validate(spec.params, req.params, 'path') : {};
-    const query = spec.query ? validate(spec.query, req.query, 'query') : {};
+    // A cacheable read planned before the limiter (edge-round.ts) was parsed and keyed there already.
+    const round = edgeRound();
+    const planned = round?.cached?.route === spec ? round.cached : undefined;
+    const params = planned ? planned.params : spec.params ? validate(spec.params, req.params, 'path') : {};
+    const query = planned ? planned.query : spec.query ? validate(spec.query, req.query, 'query') : {};
     const body = spec.body ? validate(spec.body, req.body ?? {}, 'request body') : undefined;
     const input: RouteInput<unknown, unknown, unknown> = { actor, token: actor ? (req.accessToken ?? null) : null, params, query, body, req };
-    if (spec.cacheKey) input.cached = cachedInput(spec.cacheKey({ params, query, actor }));
+    if (planned) input.cached = round?.cacheFound ? { key: planned.key, found: round.cacheFound } : { key: planned.key };
+    else if (spec.cacheKey) input.cached = { key: spec.cacheKey({ params, query, actor }) };
     send(res, await spec.handle(input));
   });
-}
-
-function cachedInput(key: CacheKey): { key: CacheKey; found?: CacheLookup } {
-  const round = edgeRound();
-  const planned = round?.cacheKey;
-  const same = planned && planned.resource === key.resource && planned.variant === key.variant;
-  return same && round.cacheFound ? { key, found: round.cacheFound } : { key };
 }
 
 function send(res: Response, reply: Reply): void {
