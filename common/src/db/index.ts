@@ -54,12 +54,17 @@ function connectionFor(mysqlUrl: string, database?: string): Knex.MySql2Connecti
  */
 export async function openDatabase(opts: DatabaseOptions): Promise<Knex> {
   if (!/^[a-z0-9_]+$/.test(opts.database)) throw new Error(`Invalid database name ${opts.database}`);
-  const admin = knex({ client: 'mysql2', connection: connectionFor(opts.mysqlUrl), pool: { min: 0, max: 1 } });
+  // One connection, kept (never idled out) until the migrations are done: it also holds their lock.
+  const admin = knex({ client: 'mysql2', connection: connectionFor(opts.mysqlUrl), pool: { min: 0, max: 1, idleTimeoutMillis: 3_600_000 } });
   try {
     await admin.raw(`CREATE DATABASE IF NOT EXISTS \`${opts.database}\` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci`);
+    return await openMigrated(opts, admin);
   } finally {
     await admin.destroy();
   }
+}
+
+async function openMigrated(opts: DatabaseOptions, admin: Knex): Promise<Knex> {
   const db = knex({
     client: 'mysql2',
     connection: connectionFor(opts.mysqlUrl, opts.database),
@@ -73,7 +78,7 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Knex> {
     acquireConnectionTimeout: 2000,
   });
   try {
-    const applied = await migrateOnce(opts, db);
+    const applied = await migrateOnce(opts, db, admin);
     if (applied.length) opts.logger.info('migrations applied', { database: opts.database, migrations: applied });
   } catch (err) {
     await db.destroy();
@@ -88,29 +93,24 @@ export async function openDatabase(opts: DatabaseOptions): Promise<Knex> {
  * runs knex's migrator, so knex's own lock row found set is stale (a crash of an older version or a
  * hand-run migration): that is explained with the exact statement that clears it.
  */
-async function migrateOnce(opts: DatabaseOptions, db: Knex): Promise<string[]> {
+async function migrateOnce(opts: DatabaseOptions, db: Knex, lock: Knex): Promise<string[]> {
   const waitSeconds = opts.migrationLockWaitSeconds ?? 60;
-  const lock = knex({ client: 'mysql2', connection: connectionFor(opts.mysqlUrl, opts.database), pool: { min: 1, max: 1, idleTimeoutMillis: 3_600_000 } });
   const name = `market_migrations_${opts.database}`.slice(0, 64);
+  const [rows] = (await lock.raw('SELECT GET_LOCK(?, ?) AS got', [name, waitSeconds])) as [{ got: number | null }[]];
+  if (rows[0]?.got !== 1) {
+    throw new Error(`Another replica has been migrating the database ${opts.database} for ${waitSeconds} s (MySQL lock ${name}); this one gives up. Start it again once that replica is up.`);
+  }
   try {
-    const [rows] = (await lock.raw('SELECT GET_LOCK(?, ?) AS got', [name, waitSeconds])) as [{ got: number | null }[]];
-    if (rows[0]?.got !== 1) {
-      throw new Error(`Another replica has been migrating the database ${opts.database} for ${waitSeconds} s (MySQL lock ${name}); this one gives up. Start it again once that replica is up.`);
-    }
-    try {
-      const [, applied] = (await db.migrate.latest({ migrationSource: new ListedMigrations(opts.migrations) })) as [number, string[]];
-      return applied;
-    } catch (err) {
-      if ((err as { name?: unknown })?.name !== 'MigrationLocked') throw err;
-      throw new Error(
-        `The migration lock of the database ${opts.database} is set, but no replica is migrating (this one holds the lock every replica takes first): ` +
-          `a migration was interrupted. Check that its changes are complete, then clear the lock with: UPDATE \`${opts.database}\`.\`knex_migrations_lock\` SET is_locked = 0;`,
-      );
-    } finally {
-      await lock.raw('SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined);
-    }
+    const [, applied] = (await db.migrate.latest({ migrationSource: new ListedMigrations(opts.migrations) })) as [number, string[]];
+    return applied;
+  } catch (err) {
+    if ((err as { name?: unknown })?.name !== 'MigrationLocked') throw err;
+    throw new Error(
+      `The migration lock of the database ${opts.database} is set, but no replica is migrating (this one holds the lock every replica takes first): ` +
+        `a migration was interrupted. Check that its changes are complete, then clear the lock with: UPDATE \`${opts.database}\`.\`knex_migrations_lock\` SET is_locked = 0;`,
+    );
   } finally {
-    await lock.destroy();
+    await lock.raw('SELECT RELEASE_LOCK(?)', [name]).catch(() => undefined);
   }
 }
 
