@@ -76,13 +76,13 @@ add_user() {
 # read = bind its queues to it), the dead-letter exchange and queue (declared by every RPC server
 # and event consumer), the default exchange (RPC requests and replies) and direct reply-to.
 events="$p\\.events"
-dead="$p\\.dead-letter"
+dead="$p\\.dead-letter(\\.quorum)?"
 
 # RPC services: serve <prefix>.rpc.<name>; own queues <prefix>.<name>.* (event subscriptions such as
 # listings.user-deleted and *.revocations, the orders expiry queues); publish <name>.* events.
 rpc_service() {
   local user="$1" variable="$2" name="$3" publishes="$4" consumes="$5"
-  local rpc="$p\\.rpc\\.$name" own="$p\\.$name\\..+"
+  local rpc="$p\\.rpc\\.$name(\\.quorum)?" own="$p\\.$name\\..+"
   if [[ "$consumes" == '^$' ]]; then
     # Consumes no events: no queue of its own, no binding to the events exchange.
     add_user "$user" "$variable" \

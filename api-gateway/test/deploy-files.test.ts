@@ -29,7 +29,7 @@ const SERVICE_ENV: Record<string, string[]> = {
   'api-gateway': [...Object.keys(gatewayConfigSchema.shape), ...NODE_RUNTIME],
 };
 const SERVICES = Object.keys(SERVICE_ENV);
-/** The variable holding the port of each service's /healthz, /readyz and /metrics, and its default. */
+/** The variable holding the port of each service's /healthz and /readyz, and its default. */
 const HEALTH_PORT: Record<string, [string, number]> = {
   'api-gateway': ['PORT', 8080],
   'users-service': ['USERS_PORT', 3001],
@@ -377,7 +377,8 @@ describe('docker-compose.yml', () => {
     }
   });
 
-  test('checks each service with node itself on /healthz at the port the service is told to listen on', () => {
+  // A compose healthcheck restarts nothing; it gates depends_on and `up --wait`: readiness, not liveness.
+  test('checks each service’s readiness with node itself on /readyz at the port the service is told to listen on', () => {
     for (const service of SERVICES) {
       const [portVar] = HEALTH_PORT[service] as [string, number];
       const check = list(dict(dict(composeServices[service]).healthcheck).test).map(String);
@@ -385,7 +386,7 @@ describe('docker-compose.yml', () => {
       const script = interpolate(check[3] as string, exampleVars);
       expect(() => new Function(script)).not.toThrow();
       const port = interpolate(String(dict(dict(composeServices[service]).environment)[portVar]), exampleVars);
-      expect(script).toContain(`fetch('http://127.0.0.1:${port}/healthz')`);
+      expect(script).toContain(`fetch('http://127.0.0.1:${port}/readyz')`);
     }
   });
 
@@ -536,9 +537,14 @@ describe('rabbitmq/definitions.sh', () => {
    * queue and read on the exchange, consume = read; a queue with a dead-letter exchange needs write on
    * that exchange and read on the queue.
    */
-  const rpcServer = (queue: string) => ({ configure: [queue], write: ['amq.default'], read: [queue] });
-  const deadLetter = { configure: ['market.dead-letter'], write: ['market.dead-letter'], read: ['market.dead-letter'] };
-  const subscription = (queue: string) => ({ configure: [queue, 'market.events'], write: [queue], read: [queue, 'market.events'] });
+  // Quorum queues (`<name>.quorum`); an RPC server also drains the classic queue of an earlier release.
+  const rpcServer = (queue: string) => ({ configure: [`${queue}.quorum`, queue], write: ['amq.default'], read: [`${queue}.quorum`, queue] });
+  const deadLetterNames = ['market.dead-letter', 'market.dead-letter.quorum'];
+  const deadLetter = { configure: deadLetterNames, write: deadLetterNames, read: deadLetterNames };
+  const subscription = (queue: string) => {
+    const names = queue.startsWith('amq.gen-') ? [queue] : [`${queue}.quorum`, queue];
+    return { configure: [...names, 'market.events'], write: names, read: [...names, 'market.events'] };
+  };
   const merge = (...parts: { configure?: string[]; write?: string[]; read?: string[] }[]) => ({
     configure: parts.flatMap((p) => p.configure ?? []),
     write: parts.flatMap((p) => p.write ?? []),
@@ -557,7 +563,11 @@ describe('rabbitmq/definitions.sh', () => {
       rpcServer('market.rpc.orders'),
       subscription('market.orders.revocations'),
       // The expiry: a wait queue dead-lettered through the default exchange to the queue it consumes.
-      { configure: ['market.orders.expired', 'market.orders.expiry-wait.900s'], write: ['amq.default'], read: ['market.orders.expired', 'market.orders.expiry-wait.900s'] },
+      {
+        configure: ['market.orders.expired.quorum', 'market.orders.expiry-wait.900s.quorum'],
+        write: ['amq.default'],
+        read: ['market.orders.expired.quorum', 'market.orders.expiry-wait.900s.quorum', 'market.orders.expired'],
+      },
     ),
     'payments-service': merge(rpcClient, deadLetter, outbox, rpcServer('market.rpc.payments'), subscription('market.payments.revocations')),
   };
@@ -610,7 +620,7 @@ describe('rabbitmq/definitions.sh', () => {
     const topic = topicOf(own(service).rabbitUser);
     for (const other of SERVICES.filter((s) => s !== service)) {
       const theirs = [...new Set([...(NEEDS[other] as ReturnType<typeof merge>).configure, ...(NEEDS[other] as ReturnType<typeof merge>).read])].filter(
-        (name) => !['market.events', 'market.dead-letter', 'amq.rabbitmq.reply-to'].includes(name) && !name.startsWith('amq.gen-'),
+        (name) => !['market.events', ...deadLetterNames, 'amq.rabbitmq.reply-to'].includes(name) && !name.startsWith('amq.gen-'),
       );
       for (const kind of ['configure', 'write', 'read'] as const) {
         expect({ service, other, kind, allowed: theirs.filter((name) => allows(permission[kind], name)) }).toEqual({ service, other, kind, allowed: [] });
@@ -631,6 +641,7 @@ describe('rabbitmq/definitions.sh', () => {
   test('names the queues after BUS_PREFIX, with its dots literal', () => {
     const other = render({ BUS_PREFIX: 'staging.market', ...passwords });
     const permission = (JSON.parse(other.stdout) as Definitions).permissions.find((p) => p.user === 'orders-service') as Permission;
+    expect(allows(permission.read, 'staging.market.rpc.orders.quorum')).toBe(true);
     expect(allows(permission.read, 'staging.market.rpc.orders')).toBe(true);
     expect(allows(permission.read, 'staging-market.rpc.orders')).toBe(false);
     expect(allows(permission.read, 'market.rpc.orders')).toBe(false);

@@ -42,7 +42,7 @@ function impostor(name: ServiceName): ServiceIdentity {
 type Signing = { unsigned: true } | { claims: ServiceName } | { signer: ServiceIdentity };
 
 /**
- * Raw amqplib, as an attacker with broker credentials would use it: requests to `<prefix>.rpc.<service>`
+ * Raw amqplib, as an attacker with broker credentials would use it: requests to `<prefix>.rpc.<service>.quorum`
  * asking for the answer on direct reply-to, events to `<prefix>.events`, and a look at the stack's
  * dead-letter queue, where a service puts what it refused (proof it read the message and said no).
  */
@@ -74,7 +74,7 @@ class BrokerAttacker {
       ...('claims' in signing ? { [HEADER_SENDER]: signing.claims } : {}),
       ...('signer' in signing ? signing.signer.headers(requestFacts(method, correlationId, deadline), body) : {}),
     };
-    this.channel.publish('', `${this.prefix}.rpc.${method.split('.')[0]}`, body, { correlationId, replyTo: DIRECT_REPLY_TO, type: method, contentType: 'application/json', headers });
+    this.channel.publish('', `${this.prefix}.rpc.${method.split('.')[0]}.quorum`, body, { correlationId, replyTo: DIRECT_REPLY_TO, type: method, contentType: 'application/json', headers });
     return correlationId;
   }
 
@@ -110,7 +110,7 @@ class BrokerAttacker {
 
   private async drainDeadLetters(): Promise<void> {
     for (;;) {
-      const msg = await this.channel.get(`${this.prefix}.dead-letter`, { noAck: true });
+      const msg = await this.channel.get(`${this.prefix}.dead-letter.quorum`, { noAck: true });
       if (!msg) return;
       this.deadLetters.push(msg);
     }
@@ -159,7 +159,7 @@ describe('completing an order without paying (orders.complete straight to the br
     const { order, listingId } = await pendingOrder();
     const forged = attacker.request('orders.complete', { payload: { id: order.id }, token: buyer.accessToken, onBehalfOf: actorOf(buyer) }, signing);
 
-    expect(await attacker.refusedBy(forged)).toEqual([`${stack.env.BUS_PREFIX}.rpc.orders`]);
+    expect(await attacker.refusedBy(forged)).toEqual([`${stack.env.BUS_PREFIX}.rpc.orders.quorum`]);
     expect(attacker.reply(forged)).toBeUndefined();
     expect(await orderStatus(order.id, buyer)).toBe('pending');
     expect(await listingStatus(listingId)).toBe('reserved');
@@ -191,8 +191,8 @@ describe('reading someone else’s orders with a forged person', () => {
     const list = attacker.request('orders.list', { payload: {}, onBehalfOf: actorOf(victim) }, signing);
     const get = attacker.request('orders.get', { payload: { id: order.id }, onBehalfOf: actorOf(victim) }, signing);
 
-    expect(await attacker.refusedBy(list)).toEqual([`${stack.env.BUS_PREFIX}.rpc.orders`]);
-    expect(await attacker.refusedBy(get)).toEqual([`${stack.env.BUS_PREFIX}.rpc.orders`]);
+    expect(await attacker.refusedBy(list)).toEqual([`${stack.env.BUS_PREFIX}.rpc.orders.quorum`]);
+    expect(await attacker.refusedBy(get)).toEqual([`${stack.env.BUS_PREFIX}.rpc.orders.quorum`]);
     expect(attacker.reply(list)).toBeUndefined();
     expect(attacker.reply(get)).toBeUndefined();
   });
@@ -221,7 +221,7 @@ describe('holding a listing without an order', () => {
     expect(await outcome(asGateway.call('listings.reserve', reserve, { token: buyer.accessToken }))).toEqual({ status: 403, code: 'caller_not_allowed' });
     expect(await outcome(asGateway.call('listings.markSold', reserve, { token: buyer.accessToken }))).toEqual({ status: 403, code: 'caller_not_allowed' });
     const forged = attacker.request('listings.reserve', { payload: reserve, onBehalfOf: actorOf(buyer) }, { signer: impostor('orders') });
-    expect(await attacker.refusedBy(forged)).toEqual([`${stack.env.BUS_PREFIX}.rpc.listings`]);
+    expect(await attacker.refusedBy(forged)).toEqual([`${stack.env.BUS_PREFIX}.rpc.listings.quorum`]);
     expect(await listingStatus(listing.id)).toBe('available');
   });
 });
@@ -232,8 +232,8 @@ describe('minting a 100 % coupon as a forged admin', () => {
     const unsigned = attacker.request('payments.createCoupon', { payload: { code: codes[0], percentOff: 100 }, onBehalfOf: actorOf(buyer, 'admin') }, { unsigned: true });
     const impersonated = attacker.request('payments.createCoupon', { payload: { code: codes[1], percentOff: 100 }, onBehalfOf: actorOf(buyer, 'admin') }, { signer: impostor('api-gateway') });
 
-    expect(await attacker.refusedBy(unsigned)).toEqual([`${stack.env.BUS_PREFIX}.rpc.payments`]);
-    expect(await attacker.refusedBy(impersonated)).toEqual([`${stack.env.BUS_PREFIX}.rpc.payments`]);
+    expect(await attacker.refusedBy(unsigned)).toEqual([`${stack.env.BUS_PREFIX}.rpc.payments.quorum`]);
+    expect(await attacker.refusedBy(impersonated)).toEqual([`${stack.env.BUS_PREFIX}.rpc.payments.quorum`]);
     expect(attacker.reply(unsigned)).toBeUndefined();
     expect(attacker.reply(impersonated)).toBeUndefined();
     const issued = await couponCodes();

@@ -50,8 +50,8 @@ afterAll(async () => {
   await dropDatabase(MYSQL_URL, `${prefix}_events`);
   const connection = await amqp.connect(RABBITMQ_URL);
   const channel = await connection.createChannel();
-  await channel.deleteQueue(`${prefix}.test.user-events`);
-  await channel.deleteQueue(`${prefix}.dead-letter`);
+  await channel.deleteQueue(`${prefix}.test.user-events.quorum`);
+  await channel.deleteQueue(`${prefix}.dead-letter.quorum`);
   await channel.deleteExchange(`${prefix}.events`);
   await channel.deleteExchange(`${prefix}.dead-letter`);
   await connection.close();
@@ -107,7 +107,7 @@ test('an unreadable event is dead-lettered, not redelivered forever', async () =
   let dead: amqp.GetMessage | false = false;
   for (let i = 0; i < 40 && !dead; i++) {
     await sleep(50);
-    dead = await channel.get(`${prefix}.dead-letter`, { noAck: true });
+    dead = await channel.get(`${prefix}.dead-letter.quorum`, { noAck: true });
   }
   expect(dead && dead.content.toString()).toBe('{"not":"an event"}');
   expect(handled).toBe(before);
@@ -121,4 +121,52 @@ test('the consumer runs under the request id and trace of the request that cause
   expect(await waitUntil(() => received.some((e) => (e.payload as { userId: string }).userId === userId))).toBe(true);
   const event = received.find((e) => (e.payload as { userId: string }).userId === userId)!;
   expect(contexts.get(event.id)).toEqual({ requestId: 'req-that-deleted', traceparent });
+});
+
+test('events waiting in the classic queue of an earlier release are handled after the upgrade, and new ones go only to the quorum queue', async () => {
+  const legacy = `${prefix}.test.legacy-events`;
+  const connection = await amqp.connect(RABBITMQ_URL);
+  const channel = await connection.createConfirmChannel();
+  const signed = (userId: string) => {
+    const envelope = { id: randomUUID(), type: 'user.deleted', occurredAt: new Date().toISOString(), payload: { userId } };
+    const body = Buffer.from(JSON.stringify(envelope));
+    return { body, headers: ids.identity('users').headers(eventFacts(envelope.id, envelope.type), body) };
+  };
+  const seen: string[] = [];
+  const upgraded = new Broker({ url: RABBITMQ_URL, logger, name: 'events-test-upgraded' });
+  const subscriber2 = new EventSubscriber(upgraded, { prefix, logger, identity: ids.identity('listings') }).subscribe({
+    queue: 'test.legacy-events',
+    patterns: ['user.*'],
+    handler: async (event) => void seen.push((event.payload as { userId: string }).userId),
+  });
+  try {
+    // The previous release's queue, bound and holding an event nobody has handled yet.
+    await channel.assertQueue(legacy, { durable: true, arguments: { 'x-dead-letter-exchange': `${prefix}.dead-letter` } });
+    await channel.bindQueue(legacy, `${prefix}.events`, 'user.*');
+    const waiting = signed(randomUUID());
+    channel.publish(`${prefix}.events`, 'user.deleted', waiting.body, { headers: waiting.headers, persistent: true });
+    await channel.waitForConfirms();
+    expect((await channel.checkQueue(legacy)).messageCount).toBe(1);
+
+    await subscriber2.start();
+    await upgraded.start();
+    const waitingId = (JSON.parse(waiting.body.toString()) as { payload: { userId: string } }).payload.userId;
+    expect(await waitUntil(() => seen.includes(waitingId))).toBe(true);
+
+    const fresh = signed(randomUUID());
+    channel.publish(`${prefix}.events`, 'user.deleted', fresh.body, { headers: fresh.headers, persistent: true });
+    await channel.waitForConfirms();
+    const freshId = (JSON.parse(fresh.body.toString()) as { payload: { userId: string } }).payload.userId;
+    expect(await waitUntil(() => seen.includes(freshId))).toBe(true);
+    await sleep(300); // a second copy through a classic queue still bound would have arrived by now
+    // Handled once each: the classic queue was unbound before the quorum queue took over.
+    expect(seen.filter((id) => id === freshId || id === waitingId)).toHaveLength(2);
+    expect((await channel.checkQueue(legacy)).messageCount).toBe(0);
+  } finally {
+    subscriber2.stop();
+    await upgraded.close();
+    await channel.deleteQueue(legacy);
+    await channel.deleteQueue(`${legacy}.quorum`);
+    await connection.close();
+  }
 });

@@ -30,7 +30,7 @@ afterEach(async () => {
   await broker.close();
   const connection = await amqp.connect(URL);
   const channel = await connection.createChannel();
-  for (const q of [`${prefix}.rpc.listings`, `${prefix}.dead-letter`]) await channel.deleteQueue(q);
+  for (const q of [`${prefix}.rpc.listings.quorum`, `${prefix}.dead-letter.quorum`]) await channel.deleteQueue(q);
   await channel.deleteExchange(`${prefix}.dead-letter`);
   await connection.close();
 });
@@ -132,15 +132,33 @@ test('a message that is not a valid request is rejected to the dead-letter queue
   await serve({ 'listings.echo': async () => { calls++; return {}; } });
   const connection = await amqp.connect(URL);
   const channel = await connection.createChannel();
-  channel.sendToQueue(`${prefix}.rpc.listings`, Buffer.from('this is not json'), { type: 'listings.echo' });
+  channel.sendToQueue(`${prefix}.rpc.listings.quorum`, Buffer.from('this is not json'), { type: 'listings.echo' });
   let dead: amqp.GetMessage | false = false;
   for (let i = 0; i < 40 && !dead; i++) {
     await sleep(50);
-    dead = await channel.get(`${prefix}.dead-letter`, { noAck: true });
+    dead = await channel.get(`${prefix}.dead-letter.quorum`, { noAck: true });
   }
   expect(dead && dead.content.toString()).toBe('this is not json');
   await sleep(200);
-  expect((await channel.checkQueue(`${prefix}.rpc.listings`)).messageCount).toBe(0);
+  expect((await channel.checkQueue(`${prefix}.rpc.listings.quorum`)).messageCount).toBe(0);
   expect(calls).toBe(0);
   await connection.close();
+});
+
+test('a request the queue refuses (a quorum queue without a leader, or full) fails at once with a 503, not a timeout', async () => {
+  // Full and refusing: RabbitMQ nacks the publish, as it does while a quorum queue has no leader.
+  const connection = await amqp.connect(URL);
+  try {
+    const channel = await connection.createConfirmChannel();
+    await channel.assertQueue(`${prefix}.rpc.listings.quorum`, { durable: true, arguments: { 'x-queue-type': 'quorum', 'x-max-length': 0, 'x-overflow': 'reject-publish' } });
+    // A quorum queue notices that it is over its limit one message late: fill it first.
+    channel.sendToQueue(`${prefix}.rpc.listings.quorum`, Buffer.from('filler'));
+    await channel.waitForConfirms();
+    const started = Date.now();
+    await expect(client.call('listings.echo', {}, { timeoutMs: 5000 })).rejects.toMatchObject({ status: 503, code: 'service_unavailable' });
+    expect(Date.now() - started).toBeLessThan(2000);
+    expect(client.inFlight).toBe(0);
+  } finally {
+    await connection.close();
+  }
 });

@@ -35,8 +35,8 @@ afterAll(async () => {
   await stack.stop();
 });
 
-const waitQueue = (): string => `${stack.env.BUS_PREFIX}.orders.expiry-wait.${TTL_SECONDS}s`;
-const expiredQueue = (): string => `${stack.env.BUS_PREFIX}.orders.expired`;
+const waitQueue = (): string => `${stack.env.BUS_PREFIX}.orders.expiry-wait.${TTL_SECONDS}s.quorum`;
+const expiredQueue = (): string => `${stack.env.BUS_PREFIX}.orders.expired.quorum`;
 const listingStatus = async (id: string): Promise<string> => (await api.get(`/listings/${id}`)).body.listing.status;
 const orderOf = async (id: string, session: Session = buyer) => (await api.get(`/orders/${id}`, session.accessToken)).body.order;
 const placeOrder = async (listingId: string, session: Session = buyer) => {
@@ -129,4 +129,52 @@ test('an order whose hold ended while orders-service was down is expired as soon
   expect(await eventually(async () => (await listingStatus(listing.id)) === 'available', 2000, 20)).toBe(true);
   expect(Date.now() - restartedAt).toBeLessThan(2500);
   expect(await eventually(async () => (await channel.checkQueue(expiredQueue())).messageCount === 0, 2000)).toBe(true);
+});
+
+test('the wait and expired queues are quorum queues, and the wait queue dead-letters at-least-once', async () => {
+  // A quorum queue refuses to be redeclared as classic, and this exact set of arguments is accepted only as it was declared.
+  await expect(channel.checkQueue(waitQueue())).resolves.toMatchObject({ queue: waitQueue() });
+  const probe = await connection.createChannel();
+  probe.on('error', () => undefined);
+  await expect(
+    probe.assertQueue(expiredQueue(), { durable: true, arguments: { 'x-queue-type': 'classic', 'x-dead-letter-exchange': `${stack.env.BUS_PREFIX}.dead-letter` } }),
+  ).rejects.toThrow(/PRECONDITION_FAILED.*x-queue-type/);
+  const probe2 = await connection.createChannel();
+  probe2.on('error', () => undefined);
+  await expect(
+    probe2.assertQueue(waitQueue(), {
+      durable: true,
+      arguments: { 'x-queue-type': 'quorum', 'x-message-ttl': TTL_SECONDS * 1000, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': expiredQueue(), 'x-dead-letter-strategy': 'at-most-once', 'x-overflow': 'reject-publish' },
+    }),
+  ).rejects.toThrow(/PRECONDITION_FAILED.*x-dead-letter-strategy/);
+});
+
+test('a hold waiting in the classic queues of an earlier release still expires on time after the upgrade', async () => {
+  const prefix = stack.env.BUS_PREFIX as string;
+  const legacyWait = `${prefix}.orders.expiry-wait.${TTL_SECONDS}s`;
+  const legacyExpired = `${prefix}.orders.expired`;
+  // The queues as the previous release declared them: classic, the wait queue dead-lettering to the expired one.
+  await stack.stopService('orders');
+  try {
+    await channel.assertQueue(legacyExpired, { durable: true, arguments: { 'x-dead-letter-exchange': `${prefix}.dead-letter` } });
+    await channel.assertQueue(legacyWait, { durable: true, arguments: { 'x-message-ttl': TTL_SECONDS * 1000, 'x-dead-letter-exchange': '', 'x-dead-letter-routing-key': legacyExpired } });
+  } finally {
+    await stack.startService('orders');
+  }
+  try {
+    const listing = await api.createListing(seller.accessToken);
+    const placed = await placeOrder(listing.id);
+    // The hold's only clock is now a message the old release left in its classic wait queue: the new
+    // release's message is gone, and the sweep (every 60 s) is far away.
+    await channel.purgeQueue(waitQueue());
+    channel.sendToQueue(legacyWait, Buffer.from(JSON.stringify({ orderId: placed.id })), { persistent: true, contentType: 'application/json', messageId: placed.id });
+    await sleepUntil(Date.parse(placed.expiresAt) - 300);
+    expect((await orderOf(placed.id)).status).toBe('pending');
+    expect(await eventually(async () => (await orderOf(placed.id)).status === 'expired', 3000, 20)).toBe(true);
+    expect(await listingStatus(listing.id)).toBe('available');
+    expect((await channel.checkQueue(legacyExpired)).messageCount).toBe(0);
+  } finally {
+    await channel.deleteQueue(legacyWait);
+    await channel.deleteQueue(legacyExpired);
+  }
 });

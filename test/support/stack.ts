@@ -140,10 +140,11 @@ async function removeTopology(env: Record<string, string>, prefix: string): Prom
       'listings.user-deleted', 'orders.expired',
       'listings.revocations', 'orders.revocations', 'payments.revocations', 'gateway.revocations',
     ];
-    for (const q of queues) await channel.deleteQueue(`${prefix}.${q}`).catch(() => undefined);
+    // Quorum queues, and the classic queues of earlier releases under the same names without the suffix.
+    for (const q of queues) for (const name of [`${prefix}.${q}.quorum`, `${prefix}.${q}`]) await channel.deleteQueue(name).catch(() => undefined);
     // Expiry wait queues carry their hold length in the name: a checkout's and a waiting list's hand-over's.
     const holds = new Set([...(env.ORDER_TTL_SECONDS ?? '900').split(','), ...(env.WAITLIST_HOLD_SECONDS ?? '300').split(',')]);
-    for (const seconds of holds) await channel.deleteQueue(`${prefix}.orders.expiry-wait.${seconds}s`).catch(() => undefined);
+    for (const seconds of holds) for (const name of [`${prefix}.orders.expiry-wait.${seconds}s.quorum`, `${prefix}.orders.expiry-wait.${seconds}s`]) await channel.deleteQueue(name).catch(() => undefined);
     for (const ex of ['events', 'dead-letter']) await channel.deleteExchange(`${prefix}.${ex}`).catch(() => undefined);
     await channel.close().catch(() => undefined);
   } finally {

@@ -29,6 +29,15 @@ export const setting = {
       .string()
       .default(def)
       .refine((v) => URL.canParse(v) && protocols.includes(new URL(v).protocol), `must be a ${protocols.join(' or ')} URL`),
+  /** One URL, or several separated by commas (the nodes of a cluster, tried in turn). */
+  urlList: (def: string, protocols: string[]) =>
+    z
+      .string()
+      .default(def)
+      .refine(
+        (v) => v.split(',').every((u) => URL.canParse(u.trim()) && protocols.includes(new URL(u.trim()).protocol)),
+        `must be a ${protocols.join(' or ')} URL, or several separated by commas`,
+      ),
   optionalString: () =>
     z
       .string()
@@ -62,7 +71,7 @@ export function parseDurationSeconds(value: string): number | undefined {
 export const baseSettings = {
   NODE_ENV: z.enum(['development', 'production', 'test']).default('development'),
   LOG_LEVEL: z.enum(['error', 'warn', 'info', 'http', 'verbose', 'debug', 'silly']).default('info'),
-  RABBITMQ_URL: setting.url('amqp://guest:guest@localhost:5672', ['amqp:', 'amqps:']),
+  RABBITMQ_URL: setting.urlList('amqp://guest:guest@localhost:5672', ['amqp:', 'amqps:']),
   /** Namespace for exchanges and queues, so several stacks (or test runs) can share one broker. */
   BUS_PREFIX: z
     .string()

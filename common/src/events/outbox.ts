@@ -4,7 +4,7 @@ import type { ServiceIdentity } from '../auth';
 import type { Knex, Migration } from '../db';
 import { describeError } from '../errors';
 import { currentContext, type Logger } from '../logger';
-import { type Broker, watchChannel } from '../rpc/broker';
+import type { Broker } from '../rpc/broker';
 import { contextHeaders } from '../rpc/envelope';
 import type { EventMap, EventType } from '../contracts/events';
 
@@ -119,13 +119,15 @@ export class Outbox {
   }
 
   async start(): Promise<void> {
-    await this.broker.onConnect(async (connection) => {
-      const channel = await connection.createConfirmChannel();
-      watchChannel(channel, this.broker, 'outbox');
+    await this.broker.onConnect(async (scope) => {
+      const channel = await scope.confirmChannel();
       await declareEventsExchange(channel, this.options.prefix);
       this.channel = channel;
       this.nudge();
-    });
+      return () => {
+        if (this.channel === channel) this.channel = undefined;
+      };
+    }, 'outbox');
     this.timer = setInterval(() => this.nudge(), this.options.pollMs ?? 1000);
     this.timer.unref();
   }

@@ -5,7 +5,7 @@ import { eventOwner } from '../contracts/callers';
 import { isDuplicateKey, type Knex } from '../db';
 import { describeError } from '../errors';
 import { runWithContext, type Logger } from '../logger';
-import { type Broker, declareDeadLetter, settleDelivery, watchChannel } from '../rpc/broker';
+import { type Broker, consumeLegacyQueue, declareQuorumQueue, ensureDeadLetter, settleDelivery } from '../rpc/broker';
 import { contextFromHeaders } from '../rpc/envelope';
 import { eventSchemas, type EventType } from '../contracts/events';
 import { declareEventsExchange, eventFacts, type EventEnvelope } from './outbox';
@@ -41,20 +41,21 @@ export class EventSubscriber {
   }
 
   async start(): Promise<void> {
-    await this.broker.onConnect(async (connection) => {
-      if (this.stopping || !this.subscriptions.length) return;
-      const channel = await connection.createChannel();
-      watchChannel(channel, this.broker, 'events');
-      await channel.prefetch(16);
-      const exchange = await declareEventsExchange(channel, this.options.prefix);
-      const dlx = await declareDeadLetter(channel, this.options.prefix);
-      for (const sub of this.subscriptions) {
-        const { queue } = sub.queue
-          ? await channel.assertQueue(`${this.options.prefix}.${sub.queue}`, { durable: true, arguments: { 'x-dead-letter-exchange': dlx } })
-          : await channel.assertQueue('', { exclusive: true, autoDelete: true });
+    if (this.stopping || !this.subscriptions.length) return;
+    const { prefix } = this.options;
+    const dlx = await ensureDeadLetter(this.broker, prefix);
+    // One setup per subscription: a queue whose leader is unavailable holds up only its own events.
+    for (const sub of this.subscriptions) {
+      await this.broker.onConnect(async (scope) => {
+        if (this.stopping) return;
+        const channel = await scope.channel();
+        await channel.prefetch(16);
+        const exchange = await declareEventsExchange(channel, prefix);
+        const queue = sub.queue
+          ? await declareQuorumQueue(channel, `${prefix}.${sub.queue}`, { 'x-dead-letter-exchange': dlx })
+          : (await channel.assertQueue('', { exclusive: true, autoDelete: true })).queue;
         for (const pattern of sub.patterns) await channel.bindQueue(queue, exchange, pattern);
-        await channel.consume(queue, (msg) => {
-          if (!msg) return;
+        const onMessage = (msg: ConsumeMessage): void => {
           void this.handle(sub, msg).then(
             (outcome) => {
               if (outcome === 'retry') setTimeout(() => settleDelivery(channel, msg, 'requeue'), RETRY_DELAY_MS).unref();
@@ -62,9 +63,11 @@ export class EventSubscriber {
             },
             () => undefined,
           );
-        });
-      }
-    });
+        };
+        await channel.consume(queue, (msg) => msg && onMessage(msg));
+        if (sub.queue) await consumeLegacyQueue(scope, channel, queue, onMessage, { exchange, patterns: sub.patterns });
+      }, `events ${sub.queue ?? sub.patterns.join(',')}`);
+    }
   }
 
   stop(): void {

@@ -1,10 +1,23 @@
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage } from 'amqplib';
+import amqp, { type Channel, type ChannelModel, type ConfirmChannel, type ConsumeMessage } from 'amqplib';
 import type { Logger } from '../logger';
 
-/** Declares topology and consumers on a fresh connection; runs again after every reconnect. */
-export type Setup = (connection: ChannelModel) => Promise<void>;
+/** What a setup may open: channels it owns. If one of them closes unexpectedly, the setup runs again. */
+export interface SetupScope {
+  channel(): Promise<Channel>;
+  confirmChannel(): Promise<ConfirmChannel>;
+  /** Whether a queue exists, asked on a channel of its own (the broker closes a channel that asks about a missing queue). */
+  exists(queue: string): Promise<boolean>;
+}
+
+/**
+ * Declares a component's topology and consumers. It runs on every new connection, and again on its own
+ * whenever it fails or one of its channels closes, without touching the other components. What it
+ * returns is called when its channels are gone (to forget them and fail what waited on them).
+ */
+export type Setup = (scope: SetupScope) => Promise<void | (() => void)>;
 
 export interface BrokerOptions {
+  /** One AMQP URL, or the nodes of a cluster separated by commas: each reconnect tries the next. */
   url: string;
   logger: Logger;
   /** Shown in the RabbitMQ management UI as the connection name. */
@@ -12,55 +25,128 @@ export interface BrokerOptions {
 }
 
 const MAX_BACKOFF_MS = 5000;
+const backoff = (attempt: number): number => Math.min(250 * 2 ** Math.min(attempt, 5), MAX_BACKOFF_MS);
+
+interface Registration {
+  name: string;
+  setup: Setup;
+  /** The scope of the run that succeeded on the current connection, if any. */
+  active: Scope | undefined;
+  failures: number;
+  retry: NodeJS.Timeout | undefined;
+}
+
+/** One run of a setup on one connection, with the channels it opened. */
+class Scope implements SetupScope {
+  readonly channels: Channel[] = [];
+  dead = false;
+  cleanup: (() => void) | undefined;
+
+  constructor(
+    readonly connection: ChannelModel,
+    private readonly lost: (scope: Scope) => void,
+  ) {}
+
+  channel(): Promise<Channel> {
+    return this.watch(this.connection.createChannel());
+  }
+
+  confirmChannel(): Promise<ConfirmChannel> {
+    return this.watch(this.connection.createConfirmChannel());
+  }
+
+  async exists(queue: string): Promise<boolean> {
+    const probe = await this.connection.createChannel();
+    probe.on('error', () => undefined);
+    try {
+      await probe.checkQueue(queue);
+      return true;
+    } catch {
+      return false;
+    } finally {
+      probe.close().catch(() => undefined);
+    }
+  }
+
+  /** Closes every channel of this run on purpose (a failed setup, a lost sibling channel, a shutdown). */
+  end(): void {
+    if (this.dead) return;
+    this.dead = true;
+    this.cleanup?.();
+    for (const channel of this.channels) channel.close().catch(() => undefined);
+  }
+
+  private async watch<C extends Channel>(opening: Promise<C>): Promise<C> {
+    const channel = await opening;
+    this.channels.push(channel);
+    let closedOnPurpose = false;
+    const close = channel.close.bind(channel);
+    channel.close = async () => {
+      closedOnPurpose = true;
+      await close();
+    };
+    // A channel error (a queue whose leader is away, a refused declaration) also closes the channel.
+    channel.on('error', () => undefined);
+    channel.on('close', () => {
+      if (!closedOnPurpose && !this.dead) this.lost(this);
+    });
+    if (this.dead) channel.close().catch(() => undefined);
+    return channel;
+  }
+}
 
 /**
- * One AMQP connection per process that heals itself: after a broker restart it reconnects with
- * backoff and replays every registered setup (exchanges, queues, consumers), so callers never
- * restart the process. Modelled on amqp-connection-manager's setup functions.
+ * One AMQP connection per process that heals itself, modelled on amqp-connection-manager's setup
+ * functions. After a broker restart (or the loss of the cluster node it was connected to) it reconnects
+ * with backoff, trying the next node each time, and replays every registered setup. Each setup stands
+ * alone: one that fails (a quorum queue whose leader is unavailable, say) is retried by itself while the
+ * connection and every other component keep working.
  */
 export class Broker {
   private connection: ChannelModel | undefined;
-  private readonly setups: Setup[] = [];
-  private readonly disconnectListeners: (() => void)[] = [];
+  private readonly registrations: Registration[] = [];
   private closing = false;
   private connectLoop: Promise<void> | undefined;
+  private readonly urls: string[];
+  private nextUrl = 0;
   private readonly logger: Logger;
 
   constructor(private readonly options: BrokerOptions) {
     this.logger = options.logger;
+    this.urls = options.url.split(',').map((u) => u.trim()).filter(Boolean);
   }
 
   get connected(): boolean {
     return this.connection !== undefined;
   }
 
-  /** Connects (retrying until it succeeds or `close` is called) and runs every setup. */
+  /** Setups that are not running on the current connection (failed and waiting for their retry). */
+  get degraded(): string[] {
+    if (!this.connection) return this.registrations.map((r) => r.name);
+    return this.registrations.filter((r) => !r.active).map((r) => r.name);
+  }
+
+  /** Connects (retrying until it succeeds or `close` is called) and runs every setup once. */
   start(): Promise<void> {
     this.closing = false;
     this.connectLoop ??= this.connectWithRetry().finally(() => (this.connectLoop = undefined));
     return this.connectLoop;
   }
 
-  /** Registers a setup; runs it at once when already connected. */
-  async onConnect(setup: Setup): Promise<void> {
-    this.setups.push(setup);
-    if (this.connection) await setup(this.connection);
-  }
-
-  onDisconnect(listener: () => void): void {
-    this.disconnectListeners.push(listener);
-  }
-
-  /** Drops the connection so that it is re-established with every setup run again. */
-  reset(reason: string): void {
-    const connection = this.connection;
-    if (!connection) return;
-    this.logger.warn('resetting broker connection', { reason });
-    connection.close().catch(() => undefined);
+  /** Registers a setup; runs it at once when already connected. Its failures are retried, never thrown. */
+  async onConnect(setup: Setup, name = 'setup'): Promise<void> {
+    const registration: Registration = { name, setup, active: undefined, failures: 0, retry: undefined };
+    this.registrations.push(registration);
+    if (this.connection) await this.run(registration, this.connection);
   }
 
   async close(): Promise<void> {
     this.closing = true;
+    for (const registration of this.registrations) {
+      clearTimeout(registration.retry);
+      registration.active?.end();
+      registration.active = undefined;
+    }
     const connection = this.connection;
     this.connection = undefined;
     if (connection) await connection.close().catch(() => undefined);
@@ -68,20 +154,21 @@ export class Broker {
 
   private async connectWithRetry(): Promise<void> {
     for (let attempt = 0; !this.closing; attempt++) {
+      const url = this.urls[this.nextUrl++ % this.urls.length] ?? 'amqp://localhost';
       try {
-        await this.connectOnce();
-        if (attempt > 0) this.logger.info('broker reconnected', { attempts: attempt + 1 });
+        await this.connectOnce(url);
+        if (attempt > 0) this.logger.info('broker reconnected', { attempts: attempt + 1, node: new URL(url).host });
         return;
       } catch (err) {
-        const delay = Math.min(250 * 2 ** Math.min(attempt, 5), MAX_BACKOFF_MS);
-        if (attempt % 5 === 0) this.logger.warn('broker not reachable, retrying', { err: (err as Error).message, delayMs: delay });
+        const delay = this.urls.length > 1 && attempt % this.urls.length !== this.urls.length - 1 ? 0 : backoff(attempt);
+        if (attempt % 5 === 0) this.logger.warn('broker not reachable, retrying', { err: (err as Error).message, node: new URL(url).host, delayMs: delay });
         await new Promise((resolve) => setTimeout(resolve, delay));
       }
     }
   }
 
-  private async connectOnce(): Promise<void> {
-    const url = new URL(this.options.url);
+  private async connectOnce(rawUrl: string): Promise<void> {
+    const url = new URL(rawUrl);
     if (!url.searchParams.has('heartbeat')) url.searchParams.set('heartbeat', '10');
     // Nagle's algorithm delays small RPC frames; turning it off roughly doubles RPC throughput.
     const connection = await amqp.connect(url.toString(), {
@@ -91,56 +178,125 @@ export class Broker {
     });
     connection.on('error', (err: Error) => this.logger.warn('broker connection error', { err: err.message }));
     connection.on('close', () => this.onClose(connection));
-    try {
-      for (const setup of this.setups) await setup(connection);
-    } catch (err) {
-      connection.removeAllListeners('close');
-      await connection.close().catch(() => undefined);
-      throw err;
-    }
     this.connection = connection;
+    for (const registration of this.registrations) await this.run(registration, connection);
+  }
+
+  /** Runs one setup on `connection`; a failure ends that run's channels and schedules a retry. */
+  private async run(registration: Registration, connection: ChannelModel): Promise<void> {
+    clearTimeout(registration.retry);
+    registration.retry = undefined;
+    if (this.closing || this.connection !== connection || registration.active?.connection === connection) return;
+    const scope = new Scope(connection, (lost) => this.onScopeLost(registration, lost));
+    try {
+      scope.cleanup = (await registration.setup(scope)) ?? undefined;
+      if (scope.dead) throw new Error('a channel closed during setup');
+      registration.active = scope;
+      if (registration.failures > 0) this.logger.info('broker setup recovered', { setup: registration.name, attempts: registration.failures + 1 });
+      registration.failures = 0;
+    } catch (err) {
+      scope.end();
+      this.retryLater(registration, connection, err instanceof Error ? err.message : String(err));
+    }
+  }
+
+  private onScopeLost(registration: Registration, scope: Scope): void {
+    scope.end();
+    if (registration.active === scope) registration.active = undefined;
+    // When the whole connection is going, its close handler reconnects and replays everything.
+    setImmediate(() => {
+      if (this.connection === scope.connection) this.retryLater(registration, scope.connection, 'a channel closed');
+    });
+  }
+
+  private retryLater(registration: Registration, connection: ChannelModel, reason: string): void {
+    if (this.closing || this.connection !== connection || registration.retry) return;
+    const delay = backoff(registration.failures++);
+    if (registration.failures % 5 === 1) this.logger.warn('broker setup failed; retrying it alone', { setup: registration.name, err: reason, delayMs: delay });
+    registration.retry = setTimeout(() => void this.run(registration, connection), delay);
+    registration.retry.unref();
   }
 
   private onClose(connection: ChannelModel): void {
     if (this.connection !== connection) return;
     this.connection = undefined;
-    for (const listener of this.disconnectListeners) listener();
+    for (const registration of this.registrations) {
+      clearTimeout(registration.retry);
+      registration.retry = undefined;
+      registration.active?.end();
+      registration.active = undefined;
+    }
     if (this.closing) return;
     this.logger.warn('broker connection lost, reconnecting');
     void this.start();
   }
 }
 
-/** A channel whose unexpected close resets the whole connection, so topology is declared again. */
-export async function createManagedChannel(connection: ChannelModel, broker: Broker, what: string): Promise<Channel> {
-  const channel = await connection.createChannel();
-  watchChannel(channel, broker, what);
-  return channel;
+/**
+ * Every durable queue is a quorum queue: replicated over a cluster's nodes, and able to dead-letter
+ * at-least-once. A queue cannot change its type, so the quorum queues carry a suffix the classic queues
+ * of earlier releases did not; `drainLegacyQueue` empties those.
+ */
+export const QUORUM_SUFFIX = '.quorum';
+
+export function quorumQueue(base: string): string {
+  return base.endsWith(QUORUM_SUFFIX) ? base : `${base}${QUORUM_SUFFIX}`;
 }
 
-export function watchChannel(channel: Channel, broker: Broker, what: string): void {
-  let closedOnPurpose = false;
-  const close = channel.close.bind(channel);
-  channel.close = async () => {
-    closedOnPurpose = true;
-    await close();
-  };
-  channel.on('error', () => undefined);
-  channel.on('close', () => {
-    if (!closedOnPurpose) broker.reset(`${what} channel closed`);
-  });
+/** The classic queue an earlier release declared in place of a quorum queue. */
+export function legacyQueue(name: string): string {
+  return name.endsWith(QUORUM_SUFFIX) ? name.slice(0, -QUORUM_SUFFIX.length) : name;
+}
+
+export async function declareQuorumQueue(channel: Channel, name: string, args: Record<string, unknown> = {}): Promise<string> {
+  await channel.assertQueue(quorumQueue(name), { durable: true, arguments: { ...args, 'x-queue-type': 'quorum' } });
+  return quorumQueue(name);
+}
+
+/**
+ * Consumes the classic queue an earlier release used in place of `queue`, for as long as it exists, so
+ * nothing waiting there is lost in an upgrade (README, "Upgrading to quorum queues"). An event queue is
+ * first unbound, so that new events go only to the quorum queue.
+ */
+export async function consumeLegacyQueue(
+  scope: SetupScope,
+  channel: Channel,
+  queue: string,
+  onMessage: (msg: ConsumeMessage) => void,
+  unbind?: { exchange: string; patterns: readonly string[] },
+): Promise<string | undefined> {
+  const legacy = legacyQueue(queue);
+  if (legacy === queue || !(await scope.exists(legacy))) return undefined;
+  for (const pattern of unbind?.patterns ?? []) await channel.unbindQueue(legacy, unbind?.exchange ?? '', pattern);
+  const { consumerTag } = await channel.consume(legacy, (msg) => msg && onMessage(msg));
+  return consumerTag;
 }
 
 export function deadLetterExchange(prefix: string): string {
   return `${prefix}.dead-letter`;
 }
 
-/** Every queue dead-letters here: rejected (invalid) messages are kept for inspection, bounded. */
-export async function declareDeadLetter(channel: Channel, prefix: string): Promise<string> {
+const deadLetterDeclared = new WeakMap<Broker, Set<string>>();
+
+/**
+ * Every queue dead-letters to `<prefix>.dead-letter`: rejected (invalid) messages are kept there for
+ * inspection, bounded. The exchange and its queue are declared by a setup of their own (once per
+ * connection), so a dead-letter queue whose leader is away holds up no component. Returns the
+ * exchange's name for `x-dead-letter-exchange`, which may name an exchange that does not exist yet.
+ */
+export async function ensureDeadLetter(broker: Broker, prefix: string): Promise<string> {
   const exchange = deadLetterExchange(prefix);
-  await channel.assertExchange(exchange, 'fanout', { durable: true });
-  await channel.assertQueue(exchange, { durable: true, arguments: { 'x-max-length': 10_000, 'x-queue-type': 'classic' } });
-  await channel.bindQueue(exchange, exchange, '');
+  const declared = deadLetterDeclared.get(broker) ?? new Set<string>();
+  deadLetterDeclared.set(broker, declared);
+  if (declared.has(prefix)) return exchange;
+  declared.add(prefix);
+  await broker.onConnect(async (scope) => {
+    const channel = await scope.channel();
+    await channel.assertExchange(exchange, 'fanout', { durable: true });
+    const queue = await declareQuorumQueue(channel, exchange, { 'x-max-length': 10_000 });
+    await channel.bindQueue(queue, exchange, '');
+    await channel.close();
+  }, 'dead-letter queue');
   return exchange;
 }
 

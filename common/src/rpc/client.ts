@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel, ConsumeMessage } from 'amqplib';
+import type { ConfirmChannel, ConsumeMessage } from 'amqplib';
 import type { Actor, ServiceIdentity } from '../auth';
 import { methodOwner } from '../contracts/callers';
 import { AppError } from '../errors';
 import { currentContext, type Logger } from '../logger';
 import { rpcDuration } from '../metrics';
-import { type Broker, watchChannel } from './broker';
+import type { Broker } from './broker';
 import { contextHeaders, DIRECT_REPLY_TO, HEADER_DEADLINE, replyFacts, type ReplyEnvelope, type RequestEnvelope, requestFacts, rpcQueue } from './envelope';
 
 interface PendingCall {
@@ -38,28 +38,28 @@ export interface RpcClientOptions {
  * Each request expires in the queue when the caller stops waiting, so it is never executed late.
  */
 export class RpcClient {
-  private channel: Channel | undefined;
+  private channel: ConfirmChannel | undefined;
   private readonly pending = new Map<string, PendingCall>();
 
   constructor(
     private readonly broker: Broker,
     private readonly options: RpcClientOptions,
-  ) {
-    broker.onDisconnect(() => {
-      this.channel = undefined;
-      this.failAll(new AppError(503, 'broker_unavailable', 'The message broker connection was lost; the outcome of the request is unknown. Please try again.'));
-    });
-  }
+  ) {}
 
   async start(): Promise<void> {
-    await this.broker.onConnect(async (connection) => {
-      const channel = await connection.createChannel();
-      watchChannel(channel, this.broker, 'rpc client');
+    await this.broker.onConnect(async (scope) => {
+      // Confirms tell at once when a queue cannot take a request (a quorum queue without a leader).
+      const channel = await scope.confirmChannel();
       // A request to a queue nobody declared comes back here at once instead of timing out.
       channel.on('return', (msg: ConsumeMessage) => this.settle(msg.properties.correlationId as string, unavailableService(msg)));
       await channel.consume(DIRECT_REPLY_TO, (msg) => msg && this.onReply(msg), { noAck: true });
       this.channel = channel;
-    });
+      return () => {
+        if (this.channel === channel) this.channel = undefined;
+        // Replies come back on this channel's reply-to: whoever waits for one now will never get it.
+        this.failAll(new AppError(503, 'broker_unavailable', 'The message broker connection was lost; the outcome of the request is unknown. Please try again.'));
+      };
+    }, 'rpc client');
   }
 
   call<T = unknown>(method: string, payload: unknown, options: CallOptions): Promise<T> {
@@ -91,6 +91,9 @@ export class RpcClient {
           ...contextHeaders(ctx),
           ...this.options.identity.headers(requestFacts(method, correlationId, deadline), body),
         },
+      }, (err: unknown) => {
+        // Refused by the broker (the queue has no leader, or is full): the request was never queued.
+        if (err) this.settle(correlationId, unavailableService({ properties: { type: method } }));
       });
     });
   }
@@ -145,7 +148,7 @@ export class RpcClient {
   }
 }
 
-function unavailableService(msg: ConsumeMessage): AppError {
+function unavailableService(msg: { properties: { type?: unknown } }): AppError {
   const service = String(msg.properties.type ?? '').split('.')[0] || 'requested';
   return new AppError(503, 'service_unavailable', `The ${service} service is not available right now. Please try again shortly.`);
 }

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { ROLES } from '../auth';
 import { AppError, type SerializedAppError } from '../errors';
 import type { RequestContext } from '../logger/context';
+import { quorumQueue } from './broker';
 
 /**
  * The request body. Who the request is for travels in one of two ways, never as a bare claim:
@@ -34,11 +35,11 @@ export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
 export const requestFacts = (method: string, correlationId: string, deadline: number | string): string[] => ['rpc-request', method, correlationId, String(deadline)];
 export const replyFacts = (correlationId: string): string[] => ['rpc-reply', correlationId];
 
-/** `listings.create` is served from the queue of the `listings` service. */
+/** `listings.create` is served from the (quorum) queue of the `listings` service. */
 export function rpcQueue(prefix: string, method: string): string {
   const service = method.split('.')[0];
   if (!service || !method.includes('.')) throw new Error(`RPC method names look like service.action, got ${method}`);
-  return `${prefix}.rpc.${service}`;
+  return quorumQueue(`${prefix}.rpc.${service}`);
 }
 
 export function replyError(reply: ReplyEnvelope): AppError | undefined {

@@ -4,7 +4,7 @@ import { rpcCallers } from '../contracts/callers';
 import { AppError, describeError, toAppError } from '../errors';
 import { runWithContext, type Logger } from '../logger';
 import { rpcHandled } from '../metrics';
-import { type Broker, declareDeadLetter, settleDelivery, watchChannel } from './broker';
+import { type Broker, consumeLegacyQueue, declareQuorumQueue, ensureDeadLetter, settleDelivery } from './broker';
 import { contextFromHeaders, DIRECT_REPLY_TO, HEADER_DEADLINE, replyFacts, type ReplyEnvelope, type RequestEnvelope, requestEnvelopeSchema, requestFacts, rpcQueue } from './envelope';
 
 export interface RpcContext {
@@ -41,8 +41,7 @@ export interface RpcServerOptions {
  */
 export class RpcServer {
   private readonly handlers = new Map<string, RpcHandler>();
-  private channel: Channel | undefined;
-  private consumerTags: string[] = [];
+  private readonly consumers = new Set<{ channel: Channel; tags: string[] }>();
   private inFlight = 0;
   private drained: (() => void) | undefined;
   private stopping = false;
@@ -67,36 +66,39 @@ export class RpcServer {
 
   async start(): Promise<void> {
     const queues = new Set([...this.handlers.keys()].map((m) => rpcQueue(this.options.prefix, m)));
-    await this.broker.onConnect(async (connection) => {
-      if (this.stopping) return;
-      const channel = await connection.createChannel();
-      watchChannel(channel, this.broker, 'rpc server');
-      await channel.prefetch(this.options.prefetch ?? 32);
-      const dlx = await declareDeadLetter(channel, this.options.prefix);
-      this.consumerTags = [];
-      for (const queue of queues) {
-        await channel.assertQueue(queue, { durable: true, arguments: { 'x-dead-letter-exchange': dlx } });
-        const { consumerTag } = await channel.consume(queue, (msg) => msg && void this.handle(channel, msg));
-        this.consumerTags.push(consumerTag);
-      }
-      this.channel = channel;
-    });
+    const dlx = await ensureDeadLetter(this.broker, this.options.prefix);
+    // One setup per queue: a queue whose leader is unavailable holds up only its own methods.
+    for (const queue of queues) {
+      await this.broker.onConnect(async (scope) => {
+        if (this.stopping) return;
+        const channel = await scope.channel();
+        await channel.prefetch(this.options.prefetch ?? 32);
+        await declareQuorumQueue(channel, queue, { 'x-dead-letter-exchange': dlx });
+        const consumer = { channel, tags: [] as string[] };
+        const onMessage = (msg: ConsumeMessage) => void this.handle(channel, msg);
+        consumer.tags.push((await channel.consume(queue, (msg) => msg && onMessage(msg))).consumerTag);
+        // Requests a gateway of the previous release sends to the classic queue are still answered.
+        const legacyTag = await consumeLegacyQueue(scope, channel, queue, onMessage);
+        if (legacyTag) consumer.tags.push(legacyTag);
+        this.consumers.add(consumer);
+        return () => this.consumers.delete(consumer);
+      }, `rpc server ${queue}`);
+    }
   }
 
   /** Stops taking requests, lets the ones in progress finish and reply, then closes the channel. */
   async stop(graceMs = 10_000): Promise<void> {
     this.stopping = true;
-    const channel = this.channel;
-    if (!channel) return;
-    for (const tag of this.consumerTags) await channel.cancel(tag).catch(() => undefined);
+    const consumers = [...this.consumers];
+    for (const { channel, tags } of consumers) for (const tag of tags) await channel.cancel(tag).catch(() => undefined);
     if (this.inFlight > 0) {
       await new Promise<void>((resolve) => {
         this.drained = resolve;
         setTimeout(resolve, graceMs).unref();
       });
     }
-    this.channel = undefined;
-    await channel.close().catch(() => undefined);
+    this.consumers.clear();
+    for (const { channel } of consumers) await channel.close().catch(() => undefined);
   }
 
   private async handle(channel: Channel, msg: ConsumeMessage): Promise<void> {

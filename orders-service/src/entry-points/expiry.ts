@@ -1,6 +1,6 @@
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { z } from 'zod';
-import { type Broker, contextFromHeaders, contextHeaders, currentContext, declareDeadLetter, describeError, type Logger, runWithContext, settleDelivery, watchChannel } from '@market/common';
+import { type Broker, consumeLegacyQueue, contextFromHeaders, contextHeaders, currentContext, declareQuorumQueue, describeError, ensureDeadLetter, type Logger, quorumQueue, runWithContext, settleDelivery } from '@market/common';
 import type { ExpiryScheduler, OrdersDeps } from '../domain/deps';
 import { expireOrder } from '../domain/expire-order';
 import { backgroundBudgetMs } from '../domain/listing-sync';
@@ -12,7 +12,7 @@ import { backgroundBudgetMs } from '../domain/listing-sync';
  * length (ORDER_TTL_SECONDS, WAITLIST_HOLD_SECONDS) has its own wait queue; all feed one expired queue.
  */
 export function expiryQueues(prefix: string, ttlSeconds: number): { wait: string; expired: string } {
-  return { wait: `${prefix}.orders.expiry-wait.${ttlSeconds}s`, expired: `${prefix}.orders.expired` };
+  return { wait: quorumQueue(`${prefix}.orders.expiry-wait.${ttlSeconds}s`), expired: quorumQueue(`${prefix}.orders.expired`) };
 }
 
 const messageSchema = z.object({ orderId: z.uuid() });
@@ -39,7 +39,7 @@ type Outcome = 'ack' | 'retry' | 'abandon';
  */
 export class OrderExpiry implements ExpiryScheduler {
   private publisher: ConfirmChannel | undefined;
-  private consumer: { channel: Channel; tag: string } | undefined;
+  private consumer: { channel: Channel; tags: string[] } | undefined;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
   private readonly waits = new Set<{ timer: NodeJS.Timeout; resolve: (completed: boolean) => void }>();
@@ -57,38 +57,49 @@ export class OrderExpiry implements ExpiryScheduler {
       expired: expiryQueues(options.prefix, options.holdSeconds[0] ?? 0).expired,
     };
     this.logger = deps.logger;
-    broker.onDisconnect(() => {
-      this.publisher = undefined;
-      this.consumer = undefined;
-    });
   }
 
   async start(): Promise<void> {
-    await this.broker.onConnect(async (connection) => {
+    const dlx = await ensureDeadLetter(this.broker, this.options.prefix);
+    const declareExpired = (channel: Channel) => declareQuorumQueue(channel, this.queues.expired, { 'x-dead-letter-exchange': dlx });
+    await this.broker.onConnect(async (scope) => {
       if (this.stopping) return;
-      const publisher = await connection.createConfirmChannel();
-      watchChannel(publisher, this.broker, 'order expiry publisher');
-      const dlx = await declareDeadLetter(publisher, this.options.prefix);
+      const publisher = await scope.confirmChannel();
       // Declared before the wait queue: a message dead-lettered to a queue that does not exist is lost.
       // Its own dead-letter exchange keeps messages it cannot read, like every other queue here.
-      await publisher.assertQueue(this.queues.expired, { durable: true, arguments: { 'x-dead-letter-exchange': dlx } });
+      await declareExpired(publisher);
       for (const [seconds, wait] of this.queues.waits) {
-        await publisher.assertQueue(wait, {
-          durable: true,
-          arguments: {
-            'x-message-ttl': seconds * 1000,
-            'x-dead-letter-exchange': '',
-            'x-dead-letter-routing-key': this.queues.expired,
-          },
+        await declareQuorumQueue(publisher, wait, {
+          'x-message-ttl': seconds * 1000,
+          'x-dead-letter-exchange': '',
+          'x-dead-letter-routing-key': this.queues.expired,
+          // At-least-once: an expired message stays in the wait queue until the expired queue has
+          // confirmed it, so an expiry is not lost while that queue has no leader (RabbitMQ 3.10+).
+          'x-dead-letter-strategy': 'at-least-once',
+          'x-overflow': 'reject-publish',
         });
       }
-      const channel = await connection.createChannel();
-      watchChannel(channel, this.broker, 'order expiry consumer');
-      await channel.prefetch(PREFETCH);
-      const { consumerTag } = await channel.consume(this.queues.expired, (msg) => msg && this.track(this.handle(channel, msg)));
       this.publisher = publisher;
-      this.consumer = { channel, tag: consumerTag };
-    });
+      return () => {
+        if (this.publisher === publisher) this.publisher = undefined;
+      };
+    }, 'order expiry publisher');
+    await this.broker.onConnect(async (scope) => {
+      if (this.stopping) return;
+      const channel = await scope.channel();
+      await channel.prefetch(PREFETCH);
+      await declareExpired(channel);
+      const onMessage = (msg: ConsumeMessage) => this.track(this.handle(channel, msg));
+      const tags = [(await channel.consume(this.queues.expired, (msg) => msg && onMessage(msg))).consumerTag];
+      // Holds that were waiting in the classic queues of an earlier release still expire, on time.
+      const legacyTag = await consumeLegacyQueue(scope, channel, this.queues.expired, onMessage);
+      if (legacyTag) tags.push(legacyTag);
+      const consumer = { channel, tags };
+      this.consumer = consumer;
+      return () => {
+        if (this.consumer === consumer) this.consumer = undefined;
+      };
+    }, 'order expiry consumer');
   }
 
   /** Starts the hold's clock for a committed order. Never throws: the sweep expires the order if this fails. */
@@ -125,7 +136,7 @@ export class OrderExpiry implements ExpiryScheduler {
   async stop(): Promise<void> {
     this.stopping = true;
     const consumer = this.consumer;
-    if (consumer) await consumer.channel.cancel(consumer.tag).catch(() => undefined);
+    if (consumer) for (const tag of consumer.tags) await consumer.channel.cancel(tag).catch(() => undefined);
     for (const wait of this.waits) {
       clearTimeout(wait.timer);
       wait.resolve(false);
