@@ -25,6 +25,8 @@ export interface BrokerOptions {
 }
 
 const MAX_BACKOFF_MS = 5000;
+/** A declaration or consume the broker does not answer (a quorum queue without a leader) is given up and retried. */
+const SETUP_TIMEOUT_MS = 10_000;
 const backoff = (attempt: number): number => Math.min(250 * 2 ** Math.min(attempt, 5), MAX_BACKOFF_MS);
 
 interface Registration {
@@ -157,6 +159,8 @@ export class Broker {
       const url = this.urls[this.nextUrl++ % this.urls.length] ?? 'amqp://localhost';
       try {
         await this.connectOnce(url);
+        // Lost again while the setups ran (its close handler found this loop still running): go round again.
+        if (!this.connection) throw new Error('the connection closed during setup');
         if (attempt > 0) this.logger.info('broker reconnected', { attempts: attempt + 1, node: new URL(url).host });
         return;
       } catch (err) {
@@ -179,7 +183,8 @@ export class Broker {
     connection.on('error', (err: Error) => this.logger.warn('broker connection error', { err: err.message }));
     connection.on('close', () => this.onClose(connection));
     this.connection = connection;
-    for (const registration of this.registrations) await this.run(registration, connection);
+    // Side by side: a setup that waits (a queue electing its leader) holds up nobody else.
+    await Promise.all(this.registrations.map((registration) => this.run(registration, connection)));
   }
 
   /** Runs one setup on `connection`; a failure ends that run's channels and schedules a retry. */
@@ -188,8 +193,17 @@ export class Broker {
     registration.retry = undefined;
     if (this.closing || this.connection !== connection || registration.active?.connection === connection) return;
     const scope = new Scope(connection, (lost) => this.onScopeLost(registration, lost));
+    let timer: NodeJS.Timeout | undefined;
     try {
-      scope.cleanup = (await registration.setup(scope)) ?? undefined;
+      const running = registration.setup(scope).then((cleanup) => {
+        // Finished after it was given up on: its channels are closed already; let it forget them.
+        if (scope.dead) cleanup?.();
+        return cleanup;
+      });
+      const timeout = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`no answer from the broker within ${SETUP_TIMEOUT_MS} ms`)), SETUP_TIMEOUT_MS);
+      });
+      scope.cleanup = (await Promise.race([running, timeout])) ?? undefined;
       if (scope.dead) throw new Error('a channel closed during setup');
       registration.active = scope;
       if (registration.failures > 0) this.logger.info('broker setup recovered', { setup: registration.name, attempts: registration.failures + 1 });
@@ -197,6 +211,8 @@ export class Broker {
     } catch (err) {
       scope.end();
       this.retryLater(registration, connection, err instanceof Error ? err.message : String(err));
+    } finally {
+      clearTimeout(timer);
     }
   }
 
