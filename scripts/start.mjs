@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 // `npm start`: build, make sure RabbitMQ/Redis/MariaDB answer (starting the local ones), then run the
-// five services (each creates and migrates its own database) and wait until the gateway is ready.
+// five services (each creates and migrates its own database) and wait until every one of them is ready
+// and reports its dependencies up.
 // Ctrl-C (or SIGTERM) stops every service cleanly: each drains its in-flight work and exits.
 import { spawn, spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -106,24 +107,46 @@ function stop(code) {
 process.on('SIGINT', () => stop(0));
 process.on('SIGTERM', () => stop(0));
 
+// Ready means the whole stack can serve, which no single endpoint says: a gateway is ready (it serves
+// what it can) with users-service or a dependency down. So every process must be ready (/readyz) and
+// report each of its dependencies up (/health/dependencies, on its internal port: users-service's own
+// port, the ops port METRICS_PORT of the others, each at its default as nothing here sets it).
+const PROCESSES = {
+  'api-gateway': { readyz: `http://127.0.0.1:${port}/readyz`, dependencies: 'http://127.0.0.1:9100/health/dependencies' },
+  'users-service': { base: `http://127.0.0.1:${process.env.USERS_PORT ?? '3001'}` },
+  'listings-service': { base: 'http://127.0.0.1:9101' },
+  'orders-service': { base: 'http://127.0.0.1:9102' },
+  'payments-service': { base: 'http://127.0.0.1:9103' },
+};
+
+/** What keeps one process from serving everything, or undefined when nothing does. */
+async function missingIn(name, { base, readyz = `${base}/readyz`, dependencies = `${base}/health/dependencies` }) {
+  try {
+    const ready = await fetch(readyz, { signal: AbortSignal.timeout(2000) });
+    const { reason } = await ready.json().catch(() => ({}));
+    if (!ready.ok) return `${name} (${reason ?? `readyz answers ${ready.status}`})`;
+    const report = await fetch(dependencies, { signal: AbortSignal.timeout(2000) });
+    if (report.ok) return undefined;
+    const { dependencies: states = {} } = await report.json().catch(() => ({}));
+    const down = Object.entries(states).filter(([, s]) => s?.status !== 'up').map(([dep, s]) => `${dep} ${s?.error ?? 'down'}`);
+    return `${name} (${down.length ? down.join(', ') : `dependencies answer ${report.status}`})`;
+  } catch {
+    return `${name} (not answering yet)`;
+  }
+}
+
 const READY_TIMEOUT_MS = 60_000;
 const deadline = Date.now() + READY_TIMEOUT_MS;
-let lastReadiness = 'the gateway is not answering yet';
+let lastReadiness = 'no service answers yet';
 let ready = false;
 while (!stopping && Date.now() < deadline) {
-  try {
-    const res = await fetch(`http://127.0.0.1:${port}/readyz`);
-    if (res.ok) {
-      ready = true;
-      console.log(`\nmarket is up at http://localhost:${port}  (API docs: http://localhost:${port}/docs)  Ctrl-C stops it.\n`);
-      break;
-    }
-    const { checks = {} } = await res.json().catch(() => ({}));
-    const missing = Object.entries(checks).filter(([, ok]) => !ok).map(([name]) => name);
-    lastReadiness = missing.length ? `the gateway is waiting for: ${missing.join(', ')}` : `the gateway answers ${res.status}`;
-  } catch {
-    // not listening yet
+  const missing = (await Promise.all(Object.entries(PROCESSES).map(([name, where]) => missingIn(name, where)))).filter(Boolean);
+  if (missing.length === 0) {
+    ready = true;
+    console.log(`\nmarket is up at http://localhost:${port}  (API docs: http://localhost:${port}/docs)  Ctrl-C stops it.\n`);
+    break;
   }
+  lastReadiness = `waiting for ${missing.join('; ')}`;
   await new Promise((resolve) => setTimeout(resolve, 500));
 }
 if (!ready && !stopping) {

@@ -2,8 +2,9 @@
 // `npm run test:postman`: runs the Postman collection (postman/) with newman against a running stack.
 // When POSTMAN_BASE_URL (default http://localhost:8080) answers /readyz, that stack is used and left
 // running; otherwise `node scripts/start.mjs` starts one (in its own process group, its output in a
-// log file), and it is stopped again at the end. Requests are paced (POSTMAN_DELAY_MS, default
-// 2100 ms) so the run stays within the default rate limit of 5 requests per 10 s per client.
+// log file) and the collection runs once start.mjs reports the whole stack up; it is stopped again at
+// the end. Requests are paced (POSTMAN_DELAY_MS, default 2100 ms) so the run stays within the default
+// rate limit of 5 requests per 10 s per client.
 // POSTMAN_ADMIN_EMAIL and POSTMAN_ADMIN_PASSWORD replace the environment's admin account (the
 // development one, admin@market.local / market-admin-dev) for a stack with its own, such as compose
 // with ADMIN_EMAIL / ADMIN_PASSWORD from .env.
@@ -32,6 +33,14 @@ async function ready() {
   try {
     const res = await fetch(`${baseUrl}/readyz`, { signal: AbortSignal.timeout(2000) });
     return res.status === 200;
+  } catch {
+    return false;
+  }
+}
+
+function logSays(file, text) {
+  try {
+    return readFileSync(file, 'utf8').includes(text);
   } catch {
     return false;
   }
@@ -75,13 +84,15 @@ async function startStack() {
       const { code, signal } = await exited;
       throw new Error(`scripts/start.mjs exited (${signal ?? code}) before the stack was ready. Last lines of its log:\n${tail(logFile)}`);
     }
-    if (await ready()) {
+    // The gateway's /readyz is the gateway alone (it is ready with users-service still starting):
+    // start.mjs says when every service is ready and reports its dependencies up.
+    if (logSays(logFile, 'market is up at') && (await ready())) {
       console.log(`The stack is ready at ${baseUrl}.`);
       return;
     }
     await sleep(500);
   }
-  throw new Error(`${baseUrl}/readyz did not answer 200 within ${startTimeoutMs / 1000} s. Last lines of the stack log:\n${tail(logFile)}`);
+  throw new Error(`The stack was not ready within ${startTimeoutMs / 1000} s. Last lines of its log:\n${tail(logFile)}`);
 }
 
 async function stopStack() {

@@ -6,7 +6,12 @@ import {
   createLogger,
   createRedis,
   createTokenVerifier,
+  checkDependency,
+  type DependencyCheck,
+  dependencyReporter,
+  DependencyDown,
   EventSubscriber,
+  healthRoutes,
   httpObservability,
   listenApp,
   type Logger,
@@ -15,6 +20,7 @@ import {
   serviceIdentityOf,
   startOpsServer,
   problemHandler,
+  Readiness,
   readJsonBody,
   type Redis,
   requestContext,
@@ -40,11 +46,14 @@ const REVOCATION_TTL_SECONDS = 25 * 3600;
 
 export interface Gateway {
   port: number;
-  /** The internal /metrics, /healthz, /readyz port. */
+  /** The internal port: /metrics, /health/dependencies, and /healthz, /readyz as on the public one. */
   opsPort: number;
   app: express.Express;
+  readiness: Readiness;
   redis: Redis;
   rpc: RpcClient;
+  /** Its RabbitMQ connection: whether it is up, and which setups wait for a retry. */
+  broker: Broker;
   stop(): Promise<void>;
 }
 
@@ -77,7 +86,31 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   });
   await rpc.start();
   await events.start();
+  // Started means its consumers were set up once (cache invalidations are not missed from the start);
+  // later broker outages degrade it, they do not make it unready.
   await broker.start();
+
+  const redisCheck: DependencyCheck = {
+    roundTrip: async () => {
+      if (redis.status !== 'ready') throw new DependencyDown('not connected');
+      await redis.ping();
+    },
+  };
+  // users-service's own readiness, not its dependencies: its database is its own report's business.
+  const usersCheck: DependencyCheck = { roundTrip: () => users.checkReady() };
+  const dependencies = { redis: redisCheck, broker: { connected: () => broker.connected }, 'users-service': usersCheck };
+  // What makes a gateway useless rather than degraded: starting, shutting down, or cut off from every
+  // way it serves. With the broker up it serves listings, orders and payments; with Redis up, cached
+  // reads; with users-service up, accounts; JWTs it verifies itself. One of them down is a degraded
+  // gateway, and equally so on every replica: taking them all out of the load balancer would turn the
+  // gateway's precise 503s for that part into the ingress's 503 for everything. Local state first, so
+  // a probe costs nothing while the broker is connected.
+  const readiness = new Readiness(async () => {
+    if (broker.connected) return undefined;
+    if ((await checkDependency(redisCheck, 500)).status === 'up') return undefined;
+    if ((await checkDependency(usersCheck, 1000)).status === 'up') return undefined;
+    return 'no_backend_reachable';
+  });
 
   const app = express();
   app.disable('x-powered-by');
@@ -88,16 +121,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   app.use(requestContext());
   app.use(httpObservability('api-gateway', logger));
 
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/readyz', async (_req, res) => {
-    const checks = {
-      redis: await redis.ping().then(() => true, () => false),
-      rabbitmq: broker.connected,
-      usersService: await users.ready(),
-    };
-    const ready = Object.values(checks).every(Boolean);
-    res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not_ready', checks });
-  });
+  // The probes' endpoints on the public port (the kubelet and compose check the listener that serves
+  // traffic); the dependency report only on the ops port: it would tell anyone what is behind the door.
+  app.use(healthRoutes({ readiness }));
   const jwks = { keys: config.JWT_PUBLIC_KEYS.map(publicJwkOf) };
   const routes = allRoutes({ rpc, cache, users, jwks, paymentTimeoutMs: config.RPC_TIMEOUT_MS * 3 });
   // Documentation is read by browsers fetching several files at once: not rate limited.
@@ -117,14 +143,17 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   const server: Server = await listenApp(app, config.PORT, config.HOST, 'api-gateway (PORT)');
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.PORT;
-  // Metrics name sign-ups and payments: they are served on an internal port only, never through the door.
+  // Metrics name sign-ups and payments, the dependency report what is behind the gateway: both are served
+  // on an internal port only, never through the door.
   const ops = await startOpsServer({
     port: config.METRICS_PORT,
     host: config.HOST,
-    readiness: async () => ({ redis: await redis.ping().then(() => true, () => false), rabbitmq: broker.connected }),
+    readiness,
+    dependencies: dependencyReporter('api-gateway', dependencies),
   });
   const opsAddress = ops.address();
   const opsPort = typeof opsAddress === 'object' && opsAddress ? opsAddress.port : config.METRICS_PORT;
+  readiness.markStarted();
   logger.info('api-gateway listening', { port, opsPort });
 
   return {
@@ -133,8 +162,12 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
     app,
     redis,
     rpc,
+    broker,
+    readiness,
     async stop() {
-      // Stop accepting, let in-flight requests finish (their RPC replies still arrive), then disconnect.
+      // Unready first (/readyz is 503 on both ports while draining; /healthz stays 200), then stop
+      // accepting, let in-flight requests finish (their RPC replies still arrive), then disconnect.
+      readiness.markStopping();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

@@ -60,8 +60,12 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
       },
     });
   }
-  for (const [path, summary] of [['/healthz', 'Liveness'], ['/readyz', 'Readiness of Redis, RabbitMQ and users-service']] as const) {
-    registry.registerPath({ method: 'get', path, tags: ['operations'], summary, responses: { 200: { description: 'OK' }, ...(path === '/readyz' ? { 503: { description: 'Not ready; the body names the failing checks' } } : {}) } });
+  const operations = [
+    ['/healthz', 'Liveness: the process answers (it asks nothing outside itself)'],
+    ['/readyz', 'Readiness: started, not shutting down, and not cut off from every backend (one dependency down does not make it unready)'],
+  ] as const;
+  for (const [path, summary] of operations) {
+    registry.registerPath({ method: 'get', path, tags: ['operations'], summary, responses: { 200: { description: 'OK' }, ...(path === '/readyz' ? { 503: { description: 'Not ready; `reason` says why (starting, shutting_down, no_backend_reachable)' } } : {}) } });
   }
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

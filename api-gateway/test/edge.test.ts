@@ -100,12 +100,30 @@ test('API responses forbid rendering anything; the docs page allows only its own
   expect(docs.headers.get('content-security-policy')).toMatch(/^default-src 'self'; script-src 'self';/);
 });
 
-test('health answers 200 and readiness reports each dependency', async () => {
+test('liveness and readiness answer on the public port without naming what is behind it; the dependency report is on the ops port only', async () => {
   const api = client(stack);
-  expect((await api.get('/healthz')).status).toBe(200);
+  const live = await api.get('/healthz');
+  expect(live.status).toBe(200);
+  expect(live.body).toEqual({ status: 'ok' });
   const ready = await api.get('/readyz');
   expect(ready.status).toBe(200);
-  expect(ready.body.checks).toEqual({ redis: true, rabbitmq: true, usersService: true });
+  expect(ready.body).toEqual({ status: 'ready' });
+  expect(ready.headers.get('cache-control')).toBe('no-store');
+  expectProblem(await api.get('/health/dependencies'), 404, 'route_not_found');
+
+  const report = await fetch(`http://127.0.0.1:${stack.gateway.opsPort}/health/dependencies`);
+  expect(report.status).toBe(200);
+  expect(await report.json()).toEqual({
+    status: 'ok',
+    service: 'api-gateway',
+    checkedAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    dependencies: {
+      redis: { status: 'up', latencyMs: expect.any(Number) },
+      broker: { status: 'up' },
+      'users-service': { status: 'up', latencyMs: expect.any(Number) },
+    },
+  });
+  expect((await fetch(`http://127.0.0.1:${stack.gateway.opsPort}/readyz`)).status).toBe(200);
 });
 
 test('metrics are exposed in the Prometheus format with route templates, on the internal port only', async () => {

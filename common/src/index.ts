@@ -7,6 +7,8 @@ export * from './redis';
 export * from './rpc';
 export * from './events';
 export * from './metrics';
+export * from './health';
+export * from './health/routes';
 export * from './http';
 export * as contracts from './contracts';
 export type { EventType, EventMap } from './contracts/events';

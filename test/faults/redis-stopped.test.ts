@@ -46,16 +46,19 @@ test('with Redis stopped, reads fall through to the services, the limiter fails 
     expect(results.every((r) => r.cache === 'MISS' && r.title === listing.title)).toBe(true);
     expect(Math.max(...results.map((r) => r.ms))).toBeLessThan(1000);
     expect(warnings.some((w) => /rate limiter store unavailable/.test(w))).toBe(true);
-    const ready = await api.get('/readyz');
-    expect(ready.status).toBe(503);
-    expect(ready.body.checks.redis).toBe(false);
+    // Degraded, not unready: it serves every read without its cache, so it stays in the load balancer,
+    // and its dependency report (ops port) says what is missing.
+    expect((await api.get('/readyz')).status).toBe(200);
+    const report = await fetch(`http://127.0.0.1:${stack.gateway.opsPort}/health/dependencies`);
+    expect(report.status).toBe(503);
+    expect(((await report.json()) as { dependencies: { redis: { status: string } } }).dependencies.redis.status).toBe('down');
   } finally {
     await startRedis();
   }
 
   await waitFor(redisRunning);
   // Back to normal: the limiter counts again and the cache serves hits.
-  expect(await eventually(async () => (await api.get('/readyz')).status === 200, 10_000, 200)).toBe(true);
+  expect(await eventually(async () => (await fetch(`http://127.0.0.1:${stack.gateway.opsPort}/health/dependencies`)).status === 200, 10_000, 200)).toBe(true);
   const fresh = await api.signUp();
   const statuses: number[] = [];
   for (let i = 0; i < 6; i++) statuses.push((await api.get(`/listings/${listing.id}`, fresh.accessToken)).status);

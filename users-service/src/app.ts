@@ -6,6 +6,8 @@ import {
   createLogger,
   createTokenSigner,
   createTokenVerifier,
+  dependencyReporter,
+  healthRoutes,
   httpObservability,
   serviceIdentityOf,
   type Knex,
@@ -15,6 +17,7 @@ import {
   openDatabase,
   Outbox,
   problemHandler,
+  Readiness,
   readJsonBody,
   requestContext,
   listenApp,
@@ -29,7 +32,9 @@ import { usersRoutes } from './entry-points/http';
 export interface UsersService {
   port: number;
   db: Knex;
+  readiness: Readiness;
   outbox: Outbox;
+  broker: Broker;
   stop(): Promise<void>;
 }
 
@@ -61,12 +66,22 @@ export async function startUsersService(config: Readonly<UsersConfig>, logger: L
   app.use(helmet());
   app.use(requestContext());
   app.use(httpObservability('users-service', logger));
-  app.get('/healthz', (_req, res) => void res.json({ status: 'ok' }));
-  app.get('/readyz', async (_req, res) => {
-    const database = await db.raw('SELECT 1').then(() => true, () => false);
-    const checks = { database, broker: broker.connected };
-    res.status(database && broker.connected ? 200 : 503).json({ status: database && broker.connected ? 'ready' : 'not_ready', checks });
-  });
+  // Ready once started (migrations ran, the outbox relays) until shutdown begins. Neither the database nor
+  // the broker is in it. The database is shared by every replica: its outage would take them all out of
+  // the Service at once, and the gateway would turn the refused connections into the same 503 each replica
+  // answers by itself, quickly, meanwhile (a slow database would even flap every replica out under load,
+  // its probes waiting for pool connections). The broker only carries the outbox's events, which wait in
+  // the database. /health/dependencies reports both; this port is internal (the gateway and Prometheus).
+  const readiness = new Readiness();
+  app.use(
+    healthRoutes({
+      readiness,
+      dependencies: dependencyReporter('users-service', {
+        database: { roundTrip: () => db.raw('SELECT 1') },
+        broker: { connected: () => broker.connected },
+      }),
+    }),
+  );
   app.get('/metrics', async (_req, res) => {
     const { contentType, body } = await metricsText();
     res.type(contentType).send(body);
@@ -81,13 +96,18 @@ export async function startUsersService(config: Readonly<UsersConfig>, logger: L
   server.keepAliveTimeout = 65_000;
   const address = server.address();
   const port = typeof address === 'object' && address ? address.port : config.USERS_PORT;
+  readiness.markStarted();
   logger.info('users-service listening', { port });
 
   return {
     port,
     db,
+    readiness,
     outbox,
+    broker,
     async stop() {
+      // Unready first: /readyz is 503 to whoever asks while in-flight requests finish.
+      readiness.markStopping();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();

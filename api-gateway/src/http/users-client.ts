@@ -1,4 +1,4 @@
-import { AppError, currentContext } from '@market/common';
+import { AppError, currentContext, DependencyDown } from '@market/common';
 
 export interface UpstreamResponse {
   status: number;
@@ -40,13 +40,10 @@ export class UsersClient {
     return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', body: await res.text(), ...(retryAfter ? { retryAfter } : {}) };
   }
 
-  async ready(): Promise<boolean> {
-    try {
-      const res = await fetch(new URL('/readyz', this.baseUrl), { signal: AbortSignal.timeout(1000) });
-      await res.arrayBuffer();
-      return res.ok;
-    } catch {
-      return false;
-    }
+  /** Resolves when users-service answers its /readyz with 200; rejects (saying nothing of where it is) otherwise. */
+  async checkReady(timeoutMs = 1000): Promise<void> {
+    const res = await fetch(new URL('/readyz', this.baseUrl), { signal: AbortSignal.timeout(timeoutMs) });
+    await res.arrayBuffer();
+    if (!res.ok) throw new DependencyDown(`answered ${res.status}`);
   }
 }

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { listen } from '../http/listen';
 import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { dependenciesResponse, type DependencyReport, HEALTH_HEADERS, HEALTH_PATHS, type HealthResponse, livenessResponse, type Readiness, readinessResponse } from '../health';
 
 /**
  * One registry per process. Services running in one process (the test stack) share it, so every
@@ -61,21 +62,29 @@ export async function metricsText(): Promise<{ contentType: string; body: string
 export interface OpsServerOptions {
   port: number;
   host?: string;
-  /** Resolves when the process can do its work; its failures are listed in the 503 body. */
-  readiness: () => Promise<Record<string, boolean>>;
+  /** The process's own readiness (`/readyz`), shared with its public port when it has one. */
+  readiness: Readiness;
+  /** The report of `/health/dependencies`. */
+  dependencies: () => Promise<DependencyReport>;
 }
 
-/** The internal port of an RPC-only service: /healthz, /readyz and /metrics. */
+/**
+ * The internal port (METRICS_PORT): /healthz, /readyz, /health/dependencies and /metrics. Never
+ * published: the metrics and the dependency report say more about the system than the public should
+ * know. The RPC-only services have no other HTTP port; the gateway serves the two probes on both.
+ */
 export async function startOpsServer(opts: OpsServerOptions): Promise<http.Server> {
   const server = http.createServer((req, res) => {
     void (async () => {
-      if (req.url === '/healthz') return send(res, 200, 'application/json', JSON.stringify({ status: 'ok' }));
-      if (req.url === '/readyz') {
-        const checks = await opts.readiness();
-        const ok = Object.values(checks).every(Boolean);
-        return send(res, ok ? 200 : 503, 'application/json', JSON.stringify({ status: ok ? 'ready' : 'not_ready', checks }));
-      }
-      if (req.url === '/metrics') {
+      const path = (req.url ?? '').split('?')[0];
+      const health = async (answer: Promise<HealthResponse> | HealthResponse): Promise<void> => {
+        const { status, body } = await answer;
+        send(res, status, 'application/json', JSON.stringify(body), HEALTH_HEADERS);
+      };
+      if (path === HEALTH_PATHS.liveness) return health(livenessResponse());
+      if (path === HEALTH_PATHS.readiness) return health(readinessResponse(opts.readiness));
+      if (path === HEALTH_PATHS.dependencies) return health(dependenciesResponse(opts.dependencies));
+      if (path === '/metrics') {
         const { contentType, body } = await metricsText();
         return send(res, 200, contentType, body);
       }
@@ -85,7 +94,7 @@ export async function startOpsServer(opts: OpsServerOptions): Promise<http.Serve
   return listen(server, opts.port, opts.host ?? '0.0.0.0', 'the ops server (METRICS_PORT)');
 }
 
-function send(res: http.ServerResponse, status: number, type: string, body: string): void {
-  res.writeHead(status, { 'content-type': type });
+function send(res: http.ServerResponse, status: number, type: string, body: string, headers: Record<string, string> = {}): void {
+  res.writeHead(status, { ...headers, 'content-type': type });
   res.end(body);
 }

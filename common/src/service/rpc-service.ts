@@ -4,6 +4,7 @@ import { createTokenVerifier, type ServiceIdentity, type ServiceName } from '../
 import { serviceIdentityOf } from '../config';
 import { openDatabase, type Knex, type Migration } from '../db';
 import { EventSubscriber, Outbox } from '../events';
+import { dependencyReporter, Readiness } from '../health';
 import { createLogger, type Logger } from '../logger';
 import { startOpsServer } from '../metrics';
 import { Broker, RpcClient, RpcServer } from '../rpc';
@@ -42,8 +43,10 @@ export interface ServiceParts {
 
 export interface RunningService {
   parts: ServiceParts;
-  /** The internal /healthz, /readyz, /metrics port actually bound. */
+  /** The internal /healthz, /readyz, /health/dependencies, /metrics port actually bound. */
   opsPort: number;
+  /** Ready once started, until shutdown begins, while its broker connection is up. */
+  readiness: Readiness;
   stop(): Promise<void>;
 }
 
@@ -94,18 +97,31 @@ export async function startRpcService(opts: {
   await parts.events.start();
   await broker.start();
 
+  // Its only door is the broker: without the connection no request or event reaches it, so readiness
+  // includes it (a local flag, nothing is sent). The database is not in it: shared by every replica, its
+  // outage would take them all out at once and gain nothing (requests then fail with a quick 503 of their
+  // own), and a slow database would flap every replica. /health/dependencies reports both.
+  const readiness = new Readiness(() => (broker.connected ? undefined : 'broker_disconnected'));
   const ops: Server = await startOpsServer({
     port: config.METRICS_PORT,
     host: config.HOST,
-    readiness: async () => ({ database: await db.raw('SELECT 1').then(() => true, () => false), broker: broker.connected }),
+    readiness,
+    dependencies: dependencyReporter(opts.name, {
+      database: { roundTrip: () => db.raw('SELECT 1') },
+      broker: { connected: () => broker.connected },
+    }),
   });
+  readiness.markStarted();
   const address = ops.address();
   logger.info(`${opts.name} started`, { opsPort: typeof address === 'object' && address ? address.port : config.METRICS_PORT });
 
   return {
     parts,
     opsPort: typeof address === 'object' && address ? address.port : config.METRICS_PORT,
+    readiness,
     async stop() {
+      // Unready first: /readyz answers 503 while what was taken drains (the ops port closes last).
+      readiness.markStopping();
       parts.events.stop();
       await parts.rpc.stop();
       for (const hook of stopHooks) await hook();
