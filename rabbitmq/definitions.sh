@@ -100,13 +100,13 @@ rpc_service() {
 }
 
 # The gateway serves nothing and publishes no event: it calls the services (default exchange, direct
-# reply-to), keeps a server-named exclusive queue (amq.gen-…) for cache invalidation and its own
-# queues <prefix>.gateway.* (revocations).
+# reply-to) and consumes its own queues <prefix>.gateway.* (cache invalidation, revocations), each
+# shared by every replica.
 gateway_own="$p\\.gateway\\..+"
 add_user api-gateway API_GATEWAY_RABBITMQ_PASSWORD \
-  "^($events|$dead|$gateway_own|amq\\.gen-.+)\$" \
-  "^(amq\\.default|$dead|$gateway_own|amq\\.gen-.+)\$" \
-  "^(amq\\.rabbitmq\\.reply-to|$events|$dead|$gateway_own|amq\\.gen-.+)\$" \
+  "^($events|$dead|$gateway_own)\$" \
+  "^(amq\\.default|$dead|$gateway_own)\$" \
+  "^(amq\\.rabbitmq\\.reply-to|$events|$dead|$gateway_own)\$" \
   '^$' '^(user|listing)\.'
 # users-service publishes user.* (deletions, revocations) and consumes no event.
 rpc_service users-service USERS_RABBITMQ_PASSWORD users '^user\.' '^$'

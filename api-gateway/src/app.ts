@@ -8,6 +8,7 @@ import {
   createTokenVerifier,
   checkDependency,
   type DependencyCheck,
+  brokerCheck,
   dependencyReporter,
   DependencyDown,
   EventSubscriber,
@@ -66,7 +67,11 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   const users = new UsersClient(config.USERS_SERVICE_URL, config.USERS_TIMEOUT_MS);
   const events = new EventSubscriber(broker, { prefix: config.BUS_PREFIX, logger, identity });
   // State changed by other services (a reservation, an expiry, a seller's deletion) reaches the cache here.
+  // One durable queue shared by every replica, like the cache itself: each change is applied once, and
+  // changes made while every gateway was cut off from the broker wait in the queue instead of being
+  // missed (a private queue per replica lost them, leaving stale entries until CACHE_TTL_SECONDS).
   events.subscribe({
+    queue: 'gateway.cache-invalidation',
     patterns: ['listing.*', 'user.deleted'],
     handler: async (event) => {
       if (event.type === 'user.deleted') await cache.invalidate(cached.user(event.payload.userId));
@@ -98,7 +103,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   };
   // users-service's own readiness, not its dependencies: its database is its own report's business.
   const usersCheck: DependencyCheck = { roundTrip: () => users.checkReady() };
-  const dependencies = { redis: redisCheck, broker: { connected: () => broker.connected }, 'users-service': usersCheck };
+  const dependencies = { redis: redisCheck, broker: brokerCheck(broker), 'users-service': usersCheck };
   // What makes a gateway useless rather than degraded: starting, shutting down, or cut off from every
   // way it serves. With the broker up it serves listings, orders and payments; with Redis up, cached
   // reads; with users-service up, accounts; JWTs it verifies itself. One of them down is a degraded

@@ -542,7 +542,7 @@ describe('rabbitmq/definitions.sh', () => {
   const deadLetterNames = ['market.dead-letter', 'market.dead-letter.quorum'];
   const deadLetter = { configure: deadLetterNames, write: deadLetterNames, read: deadLetterNames };
   const subscription = (queue: string) => {
-    const names = queue.startsWith('amq.gen-') ? [queue] : [`${queue}.quorum`, queue];
+    const names = [`${queue}.quorum`, queue];
     return { configure: [...names, 'market.events'], write: names, read: [...names, 'market.events'] };
   };
   const merge = (...parts: { configure?: string[]; write?: string[]; read?: string[] }[]) => ({
@@ -553,7 +553,7 @@ describe('rabbitmq/definitions.sh', () => {
   const rpcClient = { write: ['amq.default'], read: ['amq.rabbitmq.reply-to'] };
   const outbox = { configure: ['market.events'], write: ['market.events'] };
   const NEEDS: Record<string, ReturnType<typeof merge>> = {
-    'api-gateway': merge(rpcClient, deadLetter, subscription('amq.gen-JrLbVhQe0x6Gq2Zs3Mw5Tg'), subscription('market.gateway.revocations')),
+    'api-gateway': merge(rpcClient, deadLetter, subscription('market.gateway.cache-invalidation'), subscription('market.gateway.revocations')),
     'users-service': merge(rpcClient, deadLetter, outbox, rpcServer('market.rpc.users')),
     'listings-service': merge(rpcClient, deadLetter, outbox, rpcServer('market.rpc.listings'), subscription('market.listings.user-deleted'), subscription('market.listings.revocations')),
     'orders-service': merge(
@@ -620,7 +620,7 @@ describe('rabbitmq/definitions.sh', () => {
     const topic = topicOf(own(service).rabbitUser);
     for (const other of SERVICES.filter((s) => s !== service)) {
       const theirs = [...new Set([...(NEEDS[other] as ReturnType<typeof merge>).configure, ...(NEEDS[other] as ReturnType<typeof merge>).read])].filter(
-        (name) => !['market.events', ...deadLetterNames, 'amq.rabbitmq.reply-to'].includes(name) && !name.startsWith('amq.gen-'),
+        (name) => !['market.events', ...deadLetterNames, 'amq.rabbitmq.reply-to'].includes(name),
       );
       for (const kind of ['configure', 'write', 'read'] as const) {
         expect({ service, other, kind, allowed: theirs.filter((name) => allows(permission[kind], name)) }).toEqual({ service, other, kind, allowed: [] });
@@ -633,6 +633,8 @@ describe('rabbitmq/definitions.sh', () => {
     for (const kind of ['configure', 'write', 'read'] as const) {
       expect(allows(permission[kind], 'market.anything')).toBe(false);
       expect(allows(permission[kind], 'amq.topic')).toBe(false);
+      // No server-named queues: every queue is a named, durable quorum queue.
+      expect(allows(permission[kind], 'amq.gen-JrLbVhQe0x6Gq2Zs3Mw5Tg')).toBe(false);
     }
     // Events nobody owns (a forged payment.* from the gateway, say) are refused to everyone but their owner.
     expect(allows(topic.write, 'admin.promoted')).toBe(false);

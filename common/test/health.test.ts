@@ -1,5 +1,9 @@
+import { randomBytes } from 'node:crypto';
+import amqp from 'amqplib';
 import knex from 'knex';
-import { checkDependency, dependenciesResponse, dependencyFailure, DependencyDown, dependencyReporter, Readiness } from '../src/health';
+import { eventually } from '../../test/support/http';
+import { Broker, createLogger } from '../src';
+import { brokerCheck, checkDependency, dependenciesResponse, dependencyFailure, DependencyDown, dependencyReporter, Readiness } from '../src/health';
 
 test('readiness: starting until started, then what canServe says, and shutting_down from the first moment of a stop', async () => {
   let broker = true;
@@ -51,4 +55,23 @@ test('the report is 200 only when every dependency is up', async () => {
   const answer = await dependenciesResponse(report);
   expect(answer.status).toBe(200);
   expect(answer.body).toMatchObject({ status: 'ok', dependencies: { one: { status: 'up' }, two: { status: 'up', latencyMs: expect.any(Number) } } });
+});
+
+test('against the real RabbitMQ: the broker is reported down while one of its setups waits, naming it, and up once it recovers', async () => {
+  const queue = `health${randomBytes(4).toString('hex')}`;
+  const broker = new Broker({ url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672', logger: createLogger('health-test', 'error'), name: 'health-test' });
+  const admin = await amqp.connect(process.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
+  try {
+    await broker.onConnect(async (scope) => void (await (await scope.channel()).consume(queue, () => undefined)), `consumer of ${queue}`);
+    await broker.start();
+    const report = dependencyReporter('health-test', { broker: brokerCheck(broker) });
+    expect((await report()).dependencies.broker).toEqual({ status: 'down', latencyMs: expect.any(Number), error: `waiting for consumer of ${queue}` });
+    const channel = await admin.createChannel();
+    await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
+    expect(await eventually(async () => (await report()).dependencies.broker?.status === 'up', 8000)).toBe(true);
+    await channel.deleteQueue(queue);
+  } finally {
+    await broker.close();
+    await admin.close();
+  }
 });

@@ -131,14 +131,14 @@ export async function startStack(opts: { env?: Record<string, string>; services?
 
 /** Deletes this stack's queues and exchanges so test runs leave the broker as they found it. */
 async function removeTopology(env: Record<string, string>, prefix: string): Promise<void> {
-  const connection = await amqp.connect(env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
+  const connection = await amqp.connect((env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672').split(',')[0] as string);
   try {
     const channel = await connection.createChannel();
     channel.on('error', () => undefined);
     const queues = [
       'rpc.users', 'rpc.listings', 'rpc.orders', 'rpc.payments', 'dead-letter',
       'listings.user-deleted', 'orders.expired',
-      'listings.revocations', 'orders.revocations', 'payments.revocations', 'gateway.revocations',
+      'listings.revocations', 'orders.revocations', 'payments.revocations', 'gateway.revocations', 'gateway.cache-invalidation',
     ];
     // Quorum queues, and the classic queues of earlier releases under the same names without the suffix.
     for (const q of queues) for (const name of [`${prefix}.${q}.quorum`, `${prefix}.${q}`]) await channel.deleteQueue(name).catch(() => undefined);

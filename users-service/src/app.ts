@@ -6,6 +6,7 @@ import {
   createLogger,
   createTokenSigner,
   createTokenVerifier,
+  brokerCheck,
   dependencyReporter,
   healthRoutes,
   httpObservability,
@@ -78,7 +79,7 @@ export async function startUsersService(config: Readonly<UsersConfig>, logger: L
       readiness,
       dependencies: dependencyReporter('users-service', {
         database: { roundTrip: () => db.raw('SELECT 1') },
-        broker: { connected: () => broker.connected },
+        broker: brokerCheck(broker),
       }),
     }),
   );

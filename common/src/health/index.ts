@@ -141,6 +141,20 @@ export async function checkDependency(check: DependencyCheck, timeoutMs = 1000):
   }
 }
 
+/**
+ * The broker: its connection, and every component set up on it. A component still waiting (its queue
+ * has no leader, say) is named, so the report says which part of the process is degraded.
+ */
+export function brokerCheck(broker: { connected: boolean; degraded: string[] }): DependencyCheck {
+  return {
+    roundTrip: async () => {
+      if (!broker.connected) throw new DependencyDown('not connected');
+      const waiting = broker.degraded;
+      if (waiting.length) throw new DependencyDown(`waiting for ${waiting.join(', ')}`);
+    },
+  };
+}
+
 /** Checks every dependency at once; the report takes as long as the slowest (at most `timeoutMs`). */
 export function dependencyReporter(service: string, checks: Record<string, DependencyCheck>, timeoutMs = 1000): () => Promise<DependencyReport> {
   return async () => {

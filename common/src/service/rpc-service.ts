@@ -4,7 +4,7 @@ import { createTokenVerifier, type ServiceIdentity, type ServiceName } from '../
 import { serviceIdentityOf } from '../config';
 import { openDatabase, type Knex, type Migration } from '../db';
 import { EventSubscriber, Outbox } from '../events';
-import { dependencyReporter, Readiness } from '../health';
+import { brokerCheck, dependencyReporter, Readiness } from '../health';
 import { createLogger, type Logger } from '../logger';
 import { startOpsServer } from '../metrics';
 import { Broker, RpcClient, RpcServer } from '../rpc';
@@ -108,7 +108,7 @@ export async function startRpcService(opts: {
     readiness,
     dependencies: dependencyReporter(opts.name, {
       database: { roundTrip: () => db.raw('SELECT 1') },
-      broker: { connected: () => broker.connected },
+      broker: brokerCheck(broker),
     }),
   });
   readiness.markStarted();
