@@ -65,7 +65,7 @@ test('against the real RabbitMQ: the broker is reported down while one of its se
     await broker.onConnect(async (scope) => void (await (await scope.channel()).consume(queue, () => undefined)), `consumer of ${queue}`);
     await broker.start();
     const report = dependencyReporter('health-test', { broker: brokerCheck(broker) });
-    expect((await report()).dependencies.broker).toEqual({ status: 'down', latencyMs: expect.any(Number), error: `waiting for consumer of ${queue}` });
+    expect((await report()).dependencies.broker).toEqual({ status: 'down', error: `waiting for consumer of ${queue}` });
     const channel = await admin.createChannel();
     await channel.assertQueue(queue, { durable: true, arguments: { 'x-queue-type': 'quorum' } });
     expect(await eventually(async () => (await report()).dependencies.broker?.status === 'up', 8000)).toBe(true);

@@ -80,7 +80,7 @@ export async function readinessResponse(readiness: Readiness): Promise<HealthRes
  * of a connection the process keeps open (nothing is sent, so no latency: the broker's connection,
  * whose AMQP heartbeats notice a dead peer within seconds).
  */
-export type DependencyCheck = { roundTrip: () => Promise<unknown> } | { connected: () => boolean };
+export type DependencyCheck = { roundTrip: () => Promise<unknown> } | { connected: () => boolean | string };
 
 export interface DependencyState {
   status: 'up' | 'down';
@@ -122,7 +122,11 @@ export function dependencyFailure(err: unknown): string {
 
 /** Runs one check, bounded by `timeoutMs`: a dependency that hangs is reported down, never waited for. */
 export async function checkDependency(check: DependencyCheck, timeoutMs = 1000): Promise<DependencyState> {
-  if ('connected' in check) return check.connected() ? { status: 'up' } : { status: 'down', error: 'not connected' };
+  if ('connected' in check) {
+    // true: up; false: not connected; a string: connected, but down for that reason.
+    const state = check.connected();
+    return state === true ? { status: 'up' } : { status: 'down', error: state === false ? 'not connected' : state };
+  }
   const started = performance.now();
   const latencyMs = (): number => Math.round((performance.now() - started) * 10) / 10;
   let timer: NodeJS.Timeout | undefined;
@@ -146,13 +150,7 @@ export async function checkDependency(check: DependencyCheck, timeoutMs = 1000):
  * has no leader, say) is named, so the report says which part of the process is degraded.
  */
 export function brokerCheck(broker: { connected: boolean; degraded: string[] }): DependencyCheck {
-  return {
-    roundTrip: async () => {
-      if (!broker.connected) throw new DependencyDown('not connected');
-      const waiting = broker.degraded;
-      if (waiting.length) throw new DependencyDown(`waiting for ${waiting.join(', ')}`);
-    },
-  };
+  return { connected: () => (!broker.connected ? false : broker.degraded.length ? `waiting for ${broker.degraded.join(', ')}` : true) };
 }
 
 /** Checks every dependency at once; the report takes as long as the slowest (at most `timeoutMs`). */
