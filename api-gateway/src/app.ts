@@ -17,6 +17,7 @@ import {
   listenApp,
   type Logger,
   notFoundHandler,
+  paymentRpcTimeoutMs,
   publicJwkOf,
   serviceIdentityOf,
   startOpsServer,
@@ -130,7 +131,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   // traffic); the dependency report only on the ops port: it would tell anyone what is behind the door.
   app.use(healthRoutes({ readiness }));
   const jwks = { keys: config.JWT_PUBLIC_KEYS.map(publicJwkOf) };
-  const routes = allRoutes({ rpc, cache, users, jwks, paymentTimeoutMs: config.RPC_TIMEOUT_MS * 3 });
+  const routes = allRoutes({ rpc, cache, users, jwks, paymentTimeoutMs: paymentRpcTimeoutMs(config.RPC_TIMEOUT_MS) });
   // Documentation is read by browsers fetching several files at once: not rate limited.
   app.use(docsRouter(buildOpenApiDocument(routes)));
 

@@ -1,5 +1,6 @@
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
+import { contracts } from '@market/common';
 import type { AnyRoute } from './routes/route';
 
 const problem = z.object({
@@ -13,7 +14,9 @@ const problem = z.object({
 });
 
 const PROBLEM_DESCRIPTIONS: Record<number, string> = {
-  400: 'Invalid input: malformed JSON, a body that does not decode as its `Content-Encoding` (`invalid_body`), a `Content-Encoding` other than gzip or deflate (`unsupported_encoding`), or every bad field listed in `errors`',
+  400:
+    'Invalid input: malformed JSON, a body that does not decode as its `Content-Encoding` (`invalid_body`), a `Content-Encoding` other than gzip or deflate (`unsupported_encoding`), or every bad field listed in `errors`. ' +
+    "Money: a new price its currency cannot be charged at (`invalid_price`, naming `priceCents`), or an amount or currency the payment provider cannot charge (`amount_too_small`, `amount_too_large`, `invalid_charge_amount`, `invalid_currency`: Stripe's per-currency minimum, maximum and step)",
   401: 'Missing, invalid or expired access token',
   402: 'The card was declined (`card_declined`); the order stays pending',
   403: 'Signed in, but not allowed to do this',
@@ -72,7 +75,11 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
     info: {
       title: 'market',
       version: '1.0.0',
-      description: 'Buy and sell tickets and digital goods. Every error is an RFC 9457 problem (`application/problem+json`).',
+      description:
+        'Buy and sell tickets and digital goods. Every error is an RFC 9457 problem (`application/problem+json`). ' +
+        `Money (priceCents, amountCents) is an integer in the currency's minor unit: cents for usd, yen for the zero-decimal jpy and krw, thousandths for the three-decimal bhd, jod, kwd and omr. ` +
+        `Currencies: ${contracts.CURRENCY_CODES.join(', ')} (default ${contracts.DEFAULT_CURRENCY}); each amount must be one Stripe charges in its currency ` +
+        `(at least its minimum, e.g. ${contracts.MINIMUM_EXAMPLES}, at most ${contracts.MAX_AMOUNT} minor units, and a multiple of 10 in the three-decimal currencies).`,
     },
     servers: [{ url: '/' }],
   });

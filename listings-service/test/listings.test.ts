@@ -111,6 +111,62 @@ describe('editing a listing', () => {
   });
 });
 
+describe("prices in the currency's minor unit, within what Stripe charges", () => {
+  test.each([
+    [{ priceCents: 50 }, 'usd'],
+    [{ priceCents: 99_999_999 }, 'usd'],
+    [{ priceCents: 50, currency: 'JPY' }, 'jpy'],
+    [{ priceCents: 1010, currency: 'kwd' }, 'kwd'],
+  ])('lists %j, in %s', async (body, currency) => {
+    const res = await api.post('/listings', { title: 'At the limit', ...body }, seller.accessToken);
+    expect(res.status).toBe(201);
+    expect(res.body.listing).toMatchObject({ priceCents: body.priceCents, currency });
+  });
+
+  test.each([
+    [{ priceCents: 49 }, 'must be at least 50 (0.50 usd), the smallest charge Stripe accepts in usd'],
+    [{ priceCents: 100_000_000 }, 'must be at most 99999999'],
+    [{ priceCents: 49, currency: 'jpy' }, 'must be at least 50 (50 jpy), the smallest charge Stripe accepts in jpy'],
+    [{ priceCents: 1005, currency: 'kwd' }, 'must be a multiple of 10: Stripe charges kwd in steps of 0.010 kwd'],
+  ])('refuses %j with a 400 naming priceCents, and stores nothing', async (body, message) => {
+    const before = (await api.get(`/listings?sellerId=${seller.user.id}&limit=1`)).body.total;
+    const res = await api.post('/listings', { title: 'x', ...body }, seller.accessToken);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'validation_failed', errors: [{ field: 'priceCents', message: expect.stringContaining(message) }] });
+    expect((await api.get(`/listings?sellerId=${seller.user.id}&limit=1`)).body.total).toBe(before);
+  });
+
+  test('refuses a currency outside the supported list, naming the field and the list', async () => {
+    const res = await api.post('/listings', { title: 'x', priceCents: 2500, currency: 'xyz' }, seller.accessToken);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'validation_failed', errors: [{ field: 'currency', message: expect.stringMatching(/^must be one of usd, .*jpy.*kwd/) }] });
+  });
+
+  test.each([
+    ['usd', 2500, 49, 'must be at least 50 (0.50 usd)', 50],
+    ['jpy', 2500, 49, 'must be at least 50 (50 jpy)', 50],
+    ['kwd', 2500, 1015, 'must be a multiple of 10', 1020],
+  ])("a new price is checked against the listing's currency (%s): 400 invalid_price naming priceCents, the listing unchanged", async (currency, price, bad, message, good) => {
+    const listing = await api.createListing(seller.accessToken, { priceCents: price, currency });
+
+    const refused = await api.patch(`/listings/${listing.id}`, { priceCents: bad }, seller.accessToken);
+
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 'invalid_price', errors: [{ field: 'priceCents', message: expect.stringContaining(message) }] });
+    expect((await api.get(`/listings/${listing.id}`)).body.listing).toMatchObject({ priceCents: price, version: 1 });
+    const accepted = await api.patch(`/listings/${listing.id}`, { priceCents: good }, seller.accessToken);
+    expect(accepted.status).toBe(200);
+    expect(accepted.body.listing).toMatchObject({ priceCents: good, currency, version: 2 });
+  });
+
+  test('a new price above eight digits is refused at the door, whatever the currency', async () => {
+    const listing = await api.createListing(seller.accessToken);
+    const res = await api.patch(`/listings/${listing.id}`, { priceCents: 100_000_000 }, seller.accessToken);
+    expect(res.status).toBe(400);
+    expect(res.body).toMatchObject({ code: 'validation_failed', errors: [{ field: 'priceCents' }] });
+  });
+});
+
 describe('deleting a listing', () => {
   test('the seller deletes it', async () => {
     const listing = await api.createListing(seller.accessToken);

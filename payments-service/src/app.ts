@@ -37,10 +37,23 @@ export function startPaymentsService(config: Readonly<PaymentsConfig>, logger?: 
     migrations,
     ...(logger ? { logger } : {}),
     wire: (parts) => {
-      const provider = overrides.provider ?? createPaymentProvider({ provider: paymentsProviderOf(config), stripeSecretKey: config.STRIPE_SECRET_KEY });
+      const provider =
+        overrides.provider ??
+        createPaymentProvider({
+          provider: paymentsProviderOf(config),
+          stripeSecretKey: config.STRIPE_SECRET_KEY,
+          stripeApiBase: config.STRIPE_API_BASE,
+          rpcTimeoutMs: config.RPC_TIMEOUT_MS,
+        });
       if (config.NODE_ENV === 'production' && provider.name === 'sandbox') {
         // Chosen explicitly (the configuration insists in production), but worth a line in every log.
         parts.logger.warn('PAYMENTS_PROVIDER=sandbox: payments use the built-in sandbox and no real money is charged');
+      }
+      if (provider.name === 'stripe' && config.STRIPE_API_BASE && !overrides.provider) {
+        // A stand-in such as stripe-mock: fine for rehearsals, never what production should talk to.
+        const message = `STRIPE_API_BASE=${config.STRIPE_API_BASE}: Stripe requests go there instead of api.stripe.com`;
+        if (config.NODE_ENV === 'production') parts.logger.warn(message);
+        else parts.logger.info(message);
       }
       const deps: PaymentsDeps = {
         db: parts.db,

@@ -17,6 +17,11 @@ export const paymentsConfigSchema = z
     PAYMENTS_PROVIDER: setting.optionalString().pipe(z.enum(PAYMENT_PROVIDERS, { message: 'must be stripe or sandbox' }).optional()),
     /** Unset (or empty): the built-in sandbox answers like Stripe's test mode and no money moves. */
     STRIPE_SECRET_KEY: setting.optionalString(),
+    /**
+     * Where the Stripe API answers, as scheme://host[:port]: unset for api.stripe.com; e.g.
+     * http://localhost:12111 to drive the service against stripe-mock.
+     */
+    STRIPE_API_BASE: setting.optionalString().refine((v) => v === undefined || isApiBase(v), 'must be an http or https URL with no path, such as http://localhost:12111'),
     /** Unusable coupons one buyer may try within the window before coupon payments are refused with 429. */
     COUPON_FAILURES_MAX: setting.int(10, 1, 1000),
     COUPON_FAILURES_WINDOW_SECONDS: setting.int(900, 1, 86_400),
@@ -29,6 +34,12 @@ export const paymentsConfigSchema = z
       ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: 'is required when PAYMENTS_PROVIDER=stripe' });
     }
   });
+
+function isApiBase(value: string): boolean {
+  if (!URL.canParse(value)) return false;
+  const url = new URL(value);
+  return (url.protocol === 'http:' || url.protocol === 'https:') && url.pathname === '/' && !url.search && !url.hash;
+}
 
 export type PaymentsConfig = z.infer<typeof paymentsConfigSchema>;
 

@@ -3,7 +3,9 @@ import { loadPaymentsConfig, paymentsProviderOf } from '../src/config';
 import { keyEnv } from '../../test/support/keys';
 
 const KEYS = keyEnv('payments');
-import { createPaymentProvider } from '../src/providers';
+import { createPaymentProvider, stripeTimingOf } from '../src/providers';
+import { retryBackoffMs } from '../src/providers/stripe-timing';
+import { paymentRpcTimeoutMs } from '@market/common';
 
 const providerFor = (env: Record<string, string>) => paymentsProviderOf(loadPaymentsConfig({ ...KEYS, ...env }));
 
@@ -57,5 +59,37 @@ describe('the coupon attempt limit', () => {
     ['COUPON_FAILURES_WINDOW_SECONDS', '1.5'],
   ])('%s=%p is refused, naming the setting', (name, value) => {
     expect(() => loadPaymentsConfig({ ...KEYS, [name]: value })).toThrow(new RegExp(`${name}:`));
+  });
+});
+
+describe('where Stripe answers', () => {
+  test('STRIPE_API_BASE is unset by default (api.stripe.com), and may name another http(s) base such as stripe-mock', () => {
+    expect(loadPaymentsConfig(KEYS).STRIPE_API_BASE).toBeUndefined();
+    expect(loadPaymentsConfig({ ...KEYS, STRIPE_API_BASE: '' }).STRIPE_API_BASE).toBeUndefined();
+    expect(loadPaymentsConfig({ ...KEYS, STRIPE_API_BASE: 'http://localhost:12111' }).STRIPE_API_BASE).toBe('http://localhost:12111');
+    expect(createPaymentProvider({ provider: 'stripe', stripeSecretKey: 'sk_test_x', stripeApiBase: 'http://localhost:12111', rpcTimeoutMs: 5000 }).name).toBe('stripe');
+  });
+
+  test.each(['localhost:12111', 'ftp://localhost:12111', 'http://localhost:12111/v1', 'http://localhost:12111?x=1'])('STRIPE_API_BASE=%p is refused, naming the setting', (value) => {
+    expect(() => loadPaymentsConfig({ ...KEYS, STRIPE_API_BASE: value })).toThrow(/STRIPE_API_BASE: must be an http or https URL with no path/);
+  });
+});
+
+describe("the time one Stripe call may take", () => {
+  test.each([5000, 3000, 10_000, 1000, 100])('fits inside the gateway\'s wait for payments.create, less one RPC timeout, with RPC_TIMEOUT_MS=%p', (rpcTimeoutMs) => {
+    const { timeoutMs, maxNetworkRetries, budgetMs } = stripeTimingOf(rpcTimeoutMs);
+
+    expect(budgetMs).toBe(paymentRpcTimeoutMs(rpcTimeoutMs) - rpcTimeoutMs);
+    // The request and the SDK's retries of it, their back-off, and one follow-up read.
+    expect((maxNetworkRetries + 1) * timeoutMs + retryBackoffMs(maxNetworkRetries) + timeoutMs).toBeLessThanOrEqual(budgetMs);
+    expect(timeoutMs).toBeGreaterThan(0);
+  });
+
+  test('with the default RPC_TIMEOUT_MS: one retry, about 3 s per request, 10 s in all', () => {
+    expect(stripeTimingOf(loadPaymentsConfig(KEYS).RPC_TIMEOUT_MS)).toEqual({ timeoutMs: 3166, maxNetworkRetries: 1, budgetMs: 10_000 });
+  });
+
+  test("stripe-node's back-off before its retries is counted: 0.5 s, then 0.5 s, 1 s, 2 s ...", () => {
+    expect([0, 1, 2, 3, 4].map(retryBackoffMs)).toEqual([0, 500, 1000, 2000, 4000]);
   });
 });

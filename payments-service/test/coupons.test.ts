@@ -228,4 +228,57 @@ describe('coupons', () => {
       expect(await redemptions()).toBe(1);
     });
   });
+
+  describe("coupons and the smallest charge Stripe accepts (the currency's minimum)", () => {
+    test.each([
+      [2000, 99, 20, 50],
+      [4900, 99, 49, 50],
+      [60, 50, 30, 50],
+      [50, 90, 5, 50],
+      [2500, 98, 50, 50],
+    ])('a %i-cent price with a %i%% coupon leaves %i cents: the buyer pays %i, never more than the price', async (price, percentOff, _left, charged) => {
+      const coupon = await createCoupon({ percentOff });
+      const { buyer, order } = await checkout(api, price);
+
+      const res = await pay(api, buyer, { orderId: order.id, paymentMethod: 'pm_card_visa', couponCode: coupon.code });
+
+      expect(res.status).toBe(201);
+      expect(res.body.payment).toMatchObject({ amountCents: charged, currency: 'usd', status: 'succeeded', couponCode: coupon.code });
+      expect(res.body.order.status).toBe('complete');
+      expect(intentsOf(sandbox, order.id)).toEqual([expect.objectContaining({ amountCents: charged, currency: 'usd', status: 'succeeded' })]);
+    });
+
+    test('a 100% coupon still makes an order at the minimum price free: nothing charged, no card needed', async () => {
+      const coupon = await createCoupon({ percentOff: 100 });
+      const { buyer, order } = await checkout(api, 50);
+
+      const res = await pay(api, buyer, { orderId: order.id, couponCode: coupon.code });
+
+      expect(res.status).toBe(201);
+      expect(res.body.payment).toMatchObject({ amountCents: 0, status: 'succeeded', providerRef: null });
+      expect(intentsOf(sandbox, order.id)).toHaveLength(0);
+    });
+
+    test('in jpy the amount is whole yen: ¥80 with 50% off leaves ¥40, and the card pays the ¥50 minimum', async () => {
+      const coupon = await createCoupon({ percentOff: 50 });
+      const { buyer, order } = await checkout(api, 80, 'jpy');
+
+      const res = await pay(api, buyer, { orderId: order.id, paymentMethod: 'pm_card_visa', couponCode: coupon.code });
+
+      expect(res.status).toBe(201);
+      expect(res.body.payment).toMatchObject({ amountCents: 50, currency: 'jpy' });
+      expect(intentsOf(sandbox, order.id)).toEqual([expect.objectContaining({ amountCents: 50, currency: 'jpy', status: 'succeeded' })]);
+    });
+
+    test('in kwd what is left is rounded up to a multiple of 10: 1.010 kwd with 50% off is charged 0.510, not 0.505', async () => {
+      const coupon = await createCoupon({ percentOff: 50 });
+      const { buyer, order } = await checkout(api, 1010, 'kwd');
+
+      const res = await pay(api, buyer, { orderId: order.id, paymentMethod: 'pm_card_visa', couponCode: coupon.code });
+
+      expect(res.status).toBe(201);
+      expect(res.body.payment).toMatchObject({ amountCents: 510, currency: 'kwd' });
+      expect(intentsOf(sandbox, order.id)).toEqual([expect.objectContaining({ amountCents: 510, currency: 'kwd', status: 'succeeded' })]);
+    });
+  });
 });

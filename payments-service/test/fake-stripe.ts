@@ -1,21 +1,42 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { contracts } from '@market/common';
+import { STRIPE_DECLINING_TEST_METHODS } from '../src/providers/stripe-test-cards';
 
 /* ------------------------------------------------------------------------------------------------
- * A local stand-in for api.stripe.com: the PaymentIntents and Refunds endpoints this provider uses,
- * Stripe's idempotency semantics, and a record of every request so tests assert on the wire.
+ * A local stand-in for api.stripe.com, answering as Stripe does for what the adapter uses:
+ * PaymentIntents (create, retrieve, list, search, capture, cancel) and Refunds (create, retrieve,
+ * list), with a record of every request so tests assert on the wire. Where it follows a rule of
+ * Stripe's that a simpler fake would not, fake-stripe.test.ts has a test for it:
+ *
+ * - Idempotency (API v1): the first answer to a POST is stored under its key once the endpoint
+ *   runs — a 500 too — and replayed, with `Idempotent-Replayed: true`, for 24 h; then the key
+ *   expires (the clock is injectable). The same key with other parameters or on another endpoint is
+ *   a 400 idempotency_error; while the key's first request is still running, a 409
+ *   idempotency_key_in_use. A request refused before it runs (bad key, unknown parameter) stores nothing.
+ * - Stripe's declining test payment methods, with their code, decline_code (left out for an
+ *   expired card, a wrong CVC, a processing error) and message (src/providers/stripe-test-cards.ts).
+ * - An unknown parameter is a 400 parameter_unknown.
+ * - A refund of an uncaptured intent is refused, as Stripe refuses it; a refund can stay pending.
+ * - Search lags behind writes (an intent is found a while after it is created); list does not.
+ * - Uncaptured authorizations lapse: expire() does what Stripe does when the hold runs out.
  * ---------------------------------------------------------------------------------------------- */
 
 /** The only API key the fake accepts; any other gets Stripe's 401. */
 export const VALID_KEY = 'sk_test_fake_valid';
-const DECLINING_METHODS = new Set(['pm_card_chargeDeclined', 'pm_card_visa_chargeDeclined']);
+
+/** How long Stripe keeps an idempotency key's answer. */
+export const IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60_000;
 
 export interface RecordedRequest {
   method: string;
+  /** Without the query string; a GET's query parameters are in `body`, like a POST's form. */
   path: string;
   body: Record<string, string>;
   idempotencyKey: string | undefined;
 }
+
+export type FakeIntentStatus = 'requires_payment_method' | 'requires_capture' | 'processing' | 'succeeded' | 'canceled';
 
 export interface FakeIntent {
   id: string;
@@ -24,59 +45,165 @@ export interface FakeIntent {
   amount_capturable: number;
   amount_received: number;
   currency: string;
-  status: 'requires_payment_method' | 'requires_capture' | 'succeeded' | 'canceled';
+  status: FakeIntentStatus;
   capture_method: string;
   confirmation_method: 'automatic';
+  /** As on Stripe: a test method such as pm_card_visa becomes a PaymentMethod of its own (pm_fake…). */
   payment_method: string;
+  latest_charge: string | null;
+  last_payment_error: Record<string, unknown> | null;
+  cancellation_reason: string | null;
+  canceled_at: number | null;
   metadata: Record<string, string>;
   livemode: false;
+  created: number;
+}
+
+export type FakeRefundStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'canceled';
+
+export interface FakeRefund {
+  id: string;
+  object: 'refund';
+  amount: number;
+  currency: string;
+  payment_intent: string;
+  charge: string | null;
+  status: FakeRefundStatus;
+  failure_reason: string | null;
   created: number;
 }
 
 interface Reply {
   status: number;
   body: unknown;
+  headers?: Record<string, string>;
 }
 
 /**
- * What the next request(s) should suffer before they are served normally. `{ delayMs }` answers
- * normally but late, as Stripe does while a card is being confirmed.
+ * What the next request(s) should suffer, in order. `{ delayMs }` answers normally but late, as Stripe
+ * does while a card is being confirmed (the request counts as running meanwhile). 'http500' fails
+ * before the endpoint does anything, 'http500-after' once it has acted; both are stored under the
+ * key like any answer. 'drop-response' acts, stores the answer and loses it on the way back.
  */
-export type Fault = 'http500' | 'drop-response' | { delayMs: number };
+export type Fault = 'http500' | 'http500-after' | 'drop-response' | { delayMs: number };
+
+export interface FakeStripeOptions {
+  /** The fake's clock (ms since the epoch): `created`, key expiry and search lag follow it. */
+  now?: () => number;
+  /** How long after its creation an intent can be searched for (Stripe: "under a minute"). */
+  searchLagMs?: number;
+}
 
 export interface FakeStripe {
   readonly port: number;
   readonly requests: RecordedRequest[];
+  /** The Stripe-Version header of each request, in the order of `requests`. */
+  readonly apiVersions: (string | undefined)[];
   readonly intents: Map<string, FakeIntent>;
-  readonly refunds: { id: string; payment_intent: string; amount: number }[];
+  readonly refunds: FakeRefund[];
   /** Queue faults for the next requests, in order. */
   inject(...faults: Fault[]): void;
+  /** The status the next refunds get (Stripe's card refunds mostly succeed at once; some stay pending). */
+  refundOutcome: 'succeeded' | 'pending';
+  /** A pending refund goes through, or fails. */
+  settleRefund(id: string, status: 'succeeded' | 'failed'): void;
+  /** The authorization's hold ran out: Stripe cancels the uncaptured intent (cancellation_reason automatic). */
+  expire(intentId: string): void;
   close(): Promise<void>;
 }
 
-export async function startFakeStripe(): Promise<FakeStripe> {
+/** The parameters each endpoint knows (API 2026-10-28.endive, top-level names); any other is refused. */
+const PARAMETERS: Record<string, readonly string[]> = {
+  'POST /v1/payment_intents': [
+    'amount', 'currency', 'allowed_payment_method_types', 'amount_details', 'application_fee_amount', 'automatic_payment_methods',
+    'capture_method', 'confirm', 'confirmation_method', 'confirmation_token', 'customer', 'customer_account', 'description',
+    'error_on_requires_action', 'excluded_payment_method_types', 'expand', 'hooks', 'mandate', 'mandate_data', 'metadata', 'off_session',
+    'on_behalf_of', 'payment_details', 'payment_method', 'payment_method_configuration', 'payment_method_data', 'payment_method_options',
+    'radar_options', 'receipt_email', 'return_url', 'setup_future_usage', 'shipping', 'statement_descriptor', 'statement_descriptor_suffix',
+    'transfer_data', 'transfer_group', 'use_stripe_sdk',
+  ],
+  'GET /v1/payment_intents': ['created', 'customer', 'customer_account', 'ending_before', 'expand', 'limit', 'starting_after'],
+  'GET /v1/payment_intents/search': ['query', 'limit', 'page', 'expand'],
+  'GET /v1/payment_intents/:id': ['client_secret', 'expand'],
+  'POST /v1/payment_intents/:id/capture': [
+    'amount_to_capture', 'amount_details', 'application_fee_amount', 'expand', 'final_capture', 'hooks', 'metadata', 'payment_details',
+    'statement_descriptor', 'statement_descriptor_suffix', 'transfer_data',
+  ],
+  'POST /v1/payment_intents/:id/cancel': ['cancellation_reason', 'expand'],
+  'POST /v1/refunds': [
+    'amount', 'charge', 'currency', 'customer', 'expand', 'instructions_email', 'metadata', 'origin', 'payment_intent', 'reason',
+    'refund_application_fee', 'reverse_transfer',
+  ],
+  'GET /v1/refunds': ['charge', 'created', 'ending_before', 'expand', 'limit', 'payment_intent', 'starting_after'],
+  'GET /v1/refunds/:id': ['expand'],
+};
+
+interface Stored {
+  fingerprint: string;
+  reply: Reply;
+  storedAt: number;
+}
+
+export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<FakeStripe> {
+  const now = options.now ?? Date.now;
+  const searchLagMs = options.searchLagMs ?? 1_000;
   const requests: RecordedRequest[] = [];
+  const apiVersions: (string | undefined)[] = [];
   const intents = new Map<string, FakeIntent>();
-  const refunds: FakeStripe['refunds'] = [];
-  const replays = new Map<string, { fingerprint: string; reply: Reply }>();
+  const createdAtMs = new Map<string, number>();
+  const refunds: FakeRefund[] = [];
+  const stored = new Map<string, Stored>();
+  const running = new Set<string>();
   const faults: Fault[] = [];
   let sequence = 0;
   const nextId = (prefix: string): string => `${prefix}_fake${String(++sequence).padStart(6, '0')}`;
+  const seconds = (): number => Math.floor(now() / 1000);
 
-  function route(method: string, path: string, body: Record<string, string>): Reply {
-    if (method === 'POST' && path === '/v1/payment_intents') return createIntent(body);
-    if (method === 'POST' && path === '/v1/refunds') return createRefund(body);
+  /* --------------------------------------------------------------- endpoints */
+
+  function resolve(method: string, path: string): { endpoint: string; id?: string } | undefined {
+    if (path === '/v1/payment_intents' && (method === 'POST' || method === 'GET')) return { endpoint: `${method} ${path}` };
+    if (path === '/v1/payment_intents/search' && method === 'GET') return { endpoint: 'GET /v1/payment_intents/search' };
+    if (path === '/v1/refunds' && (method === 'POST' || method === 'GET')) return { endpoint: `${method} ${path}` };
     const action = /^\/v1\/payment_intents\/([^/]+)\/(capture|cancel)$/.exec(path);
-    if (method === 'POST' && action?.[1] && action[2]) {
-      const intent = intents.get(action[1]);
-      if (!intent) return missing(action[1]);
-      return action[2] === 'capture' ? capture(intent) : cancel(intent);
+    if (action?.[1] && method === 'POST') return { endpoint: `POST /v1/payment_intents/:id/${action[2]}`, id: action[1] };
+    const intent = /^\/v1\/payment_intents\/([^/]+)$/.exec(path);
+    if (intent?.[1] && method === 'GET') return { endpoint: 'GET /v1/payment_intents/:id', id: intent[1] };
+    const refund = /^\/v1\/refunds\/([^/]+)$/.exec(path);
+    if (refund?.[1] && method === 'GET') return { endpoint: 'GET /v1/refunds/:id', id: refund[1] };
+    return undefined;
+  }
+
+  function run(endpoint: string, id: string | undefined, params: Record<string, string>): Reply {
+    switch (endpoint) {
+      case 'POST /v1/payment_intents':
+        return createIntent(params);
+      case 'GET /v1/payment_intents':
+        return listOf('/v1/payment_intents', [...intents.values()].filter((i) => inCreatedRange(i.created, params)), params);
+      case 'GET /v1/payment_intents/search':
+        return search(params);
+      case 'GET /v1/payment_intents/:id':
+        return withIntent(id, (intent) => ({ status: 200, body: intent }));
+      case 'POST /v1/payment_intents/:id/capture':
+        return withIntent(id, capture);
+      case 'POST /v1/payment_intents/:id/cancel':
+        return withIntent(id, cancel);
+      case 'POST /v1/refunds':
+        return createRefund(params);
+      case 'GET /v1/refunds':
+        return listOf('/v1/refunds', refunds.filter((r) => !params.payment_intent || r.payment_intent === params.payment_intent), params);
+      default: {
+        const refund = refunds.find((r) => r.id === id);
+        return refund ? { status: 200, body: refund } : missing('refund', id ?? '', 'id');
+      }
     }
-    return { status: 404, body: { error: { type: 'invalid_request_error', message: `Unrecognized request URL (${method}: ${path}).` } } };
   }
 
   function createIntent(body: Record<string, string>): Reply {
+    const refused = chargeRefusal(body);
+    if (refused) return refused;
     const amount = Number(body.amount);
+    const token = body.payment_method ?? '';
     const intent: FakeIntent = {
       id: nextId('pi'),
       object: 'payment_intent',
@@ -84,94 +211,212 @@ export async function startFakeStripe(): Promise<FakeStripe> {
       amount_capturable: 0,
       amount_received: 0,
       currency: body.currency ?? '',
-      status: 'requires_capture',
+      status: 'requires_payment_method',
       capture_method: body.capture_method ?? 'automatic_async',
       confirmation_method: 'automatic',
-      payment_method: body.payment_method ?? '',
-      metadata: { orderId: body['metadata[orderId]'] ?? '' },
+      payment_method: token.startsWith('pm_card_') ? nextId('pm') : token,
+      latest_charge: null,
+      last_payment_error: null,
+      cancellation_reason: null,
+      canceled_at: null,
+      metadata: metadataOf(body),
       livemode: false,
-      created: Math.floor(Date.now() / 1000),
+      created: seconds(),
     };
     intents.set(intent.id, intent);
-    if (DECLINING_METHODS.has(intent.payment_method)) {
-      intent.status = 'requires_payment_method';
-      return {
-        status: 402,
-        body: {
-          error: {
-            type: 'card_error',
-            code: 'card_declined',
-            decline_code: 'generic_decline',
-            message: 'Your card was declined.',
-            payment_intent: intent,
-          },
-        },
+    createdAtMs.set(intent.id, now());
+    if (body.confirm !== 'true') return { status: 200, body: intent };
+    intent.latest_charge = nextId('ch');
+    const declined = STRIPE_DECLINING_TEST_METHODS[token];
+    if (declined) {
+      // Stripe creates the intent, records the decline on it and answers 402 with it attached;
+      // decline_code is left out where Stripe gives none.
+      const error = {
+        type: 'card_error',
+        code: declined.code,
+        ...(declined.declineCode ? { decline_code: declined.declineCode } : {}),
+        message: declined.message,
+        charge: intent.latest_charge,
+        doc_url: `https://stripe.com/docs/error-codes/${declined.code.replace(/_/g, '-')}`,
       };
+      intent.last_payment_error = error;
+      return { status: 402, body: { error: { ...error, payment_intent: intent } } };
     }
-    intent.amount_capturable = amount;
+    if (intent.capture_method === 'manual') Object.assign(intent, { status: 'requires_capture', amount_capturable: amount });
+    else Object.assign(intent, { status: 'succeeded', amount_received: amount });
     return { status: 200, body: intent };
   }
 
+  /**
+   * Stripe's checks of the amount and currency, made before any intent exists, with its codes and
+   * words: the table in contracts/money.ts holds Stripe's rules. Stripe knows more currencies than
+   * that table; market never sends one of them, and the fake refuses them as Stripe refuses `xyz`.
+   */
+  function chargeRefusal(body: Record<string, string>): Reply | undefined {
+    const refuse = (error: { code?: string; param: string; message: string }): Reply => ({ status: 400, body: { error: { type: 'invalid_request_error', ...error } } });
+    const currency = body.currency ?? '';
+    if (!contracts.isCurrencyCode(currency)) {
+      return refuse({ param: 'currency', message: `Invalid currency: ${currency}. Stripe currently supports these currencies: ${contracts.CURRENCY_CODES.join(', ')}` });
+    }
+    if (!/^\d+$/.test(body.amount ?? '')) return refuse({ code: 'parameter_invalid_integer', param: 'amount', message: `Invalid integer: ${body.amount ?? ''}` });
+    const amount = Number(body.amount);
+    if (amount < 1) return refuse({ param: 'amount', message: 'This value must be greater than or equal to 1.' });
+    const { minimum, maximum, multipleOf } = contracts.CURRENCIES[currency];
+    if (amount < minimum) return refuse({ code: 'amount_too_small', param: 'amount', message: `Amount must be at least ${contracts.formatAmount(minimum, currency)}` });
+    if (amount > maximum) return refuse({ code: 'amount_too_large', param: 'amount', message: `Amount must be no more than ${contracts.formatAmount(maximum, currency)}` });
+    if (amount % multipleOf !== 0) {
+      return refuse({ code: 'invalid_charge_amount', param: 'amount', message: `Amounts in ${currency} must be rounded to the nearest ${multipleOf} (the last digit must be 0).` });
+    }
+    return undefined;
+  }
+
   function capture(intent: FakeIntent): Reply {
-    if (intent.status !== 'requires_capture') return unexpectedState(intent, 'capture');
+    if (intent.status !== 'requires_capture') return unexpectedState(intent, 'capture', ['requires_capture']);
     Object.assign(intent, { status: 'succeeded', amount_received: intent.amount, amount_capturable: 0 });
     return { status: 200, body: intent };
   }
 
   function cancel(intent: FakeIntent): Reply {
-    if (intent.status !== 'requires_capture' && intent.status !== 'requires_payment_method') return unexpectedState(intent, 'cancel');
-    Object.assign(intent, { status: 'canceled', amount_capturable: 0 });
+    const cancellable: FakeIntentStatus[] = ['requires_payment_method', 'requires_capture', 'processing'];
+    if (!cancellable.includes(intent.status)) return unexpectedState(intent, 'cancel', cancellable);
+    Object.assign(intent, { status: 'canceled', amount_capturable: 0, canceled_at: seconds(), cancellation_reason: null });
     return { status: 200, body: intent };
   }
 
   function createRefund(body: Record<string, string>): Reply {
     const intent = intents.get(body.payment_intent ?? '');
-    if (!intent) return missing(body.payment_intent ?? '');
-    if (refunds.some((r) => r.payment_intent === intent.id)) {
-      return { status: 400, body: { error: { type: 'invalid_request_error', code: 'charge_already_refunded', message: 'Charge has already been refunded.' } } };
+    if (!intent) return missing('payment_intent', body.payment_intent ?? '', 'payment_intent');
+    if (intent.status === 'requires_capture') {
+      // Stripe's words for it: the hold is released by cancelling, never by a refund.
+      return invalidRequest({
+        message:
+          `This uncaptured Charge was created by a PaymentIntent (${intent.id}). You must cancel the PaymentIntent to reverse the ` +
+          'authorization instead of refunding the Charge directly. For more information, see https://stripe.com/docs/payments/place-a-hold-on-a-payment-method',
+      });
     }
-    if (intent.status !== 'succeeded') return unexpectedState(intent, 'refund');
-    const refund = { id: nextId('re'), object: 'refund', amount: intent.amount, payment_intent: intent.id, status: 'succeeded' };
+    if (intent.status !== 'succeeded') {
+      return invalidRequest({ param: 'payment_intent', message: `This PaymentIntent (${intent.id}) does not have a successful charge to refund.` });
+    }
+    const refunded = refunds.filter((r) => r.payment_intent === intent.id && r.status !== 'failed' && r.status !== 'canceled').reduce((sum, r) => sum + r.amount, 0);
+    if (refunded >= intent.amount) {
+      return invalidRequest({ code: 'charge_already_refunded', message: `Charge ${intent.latest_charge ?? ''} has already been refunded.` });
+    }
+    const refund: FakeRefund = {
+      id: nextId('re'),
+      object: 'refund',
+      amount: intent.amount - refunded,
+      currency: intent.currency,
+      payment_intent: intent.id,
+      charge: intent.latest_charge,
+      status: fake.refundOutcome,
+      failure_reason: null,
+      created: seconds(),
+    };
     refunds.push(refund);
     return { status: 200, body: refund };
   }
 
-  function unexpectedState(intent: FakeIntent, action: string): Reply {
-    const message = `This PaymentIntent could not be ${action}ed because it has a status of ${intent.status}.`;
-    return { status: 400, body: { error: { type: 'invalid_request_error', code: 'payment_intent_unexpected_state', message, payment_intent: intent } } };
-  }
-
-  function missing(id: string): Reply {
-    return { status: 404, body: { error: { type: 'invalid_request_error', code: 'resource_missing', param: 'intent', message: `No such payment_intent: '${id}'` } } };
-  }
-
-  /** Stripe's rule: a key replays its first reply, and a key reused with other parameters is an error. */
-  function idempotent(key: string | undefined, fingerprint: string, serve: () => Reply): Reply {
-    if (!key) return serve();
-    const seen = replays.get(key);
-    if (seen && seen.fingerprint !== fingerprint) {
-      return { status: 400, body: { error: { type: 'idempotency_error', message: 'Keys for idempotent requests can only be used with the same parameters they were first used with.' } } };
+  /** Stripe's search query language, as far as the adapter uses it: `field:'value'` clauses joined by AND. */
+  function search(params: Record<string, string>): Reply {
+    const clauses = (params.query ?? '').split(/\s+AND\s+/);
+    const tests: ((intent: FakeIntent) => boolean)[] = [];
+    for (const clause of clauses) {
+      const match = /^(?:metadata\['((?:[^'\\]|\\.)+)'\]|(status|currency)):'((?:[^'\\]|\\.)*)'$/.exec(clause.trim());
+      if (!match) return invalidRequest({ param: 'query', message: `We were unable to parse your search query. Try using the format \`metadata['key']:'value'\`.` });
+      const [, key, field, quoted] = match;
+      const value = (quoted ?? '').replace(/\\(.)/g, '$1');
+      if (key !== undefined) tests.push((intent) => intent.metadata[key.replace(/\\(.)/g, '$1')] === value);
+      else tests.push((intent) => intent[field as 'status' | 'currency'] === value);
     }
-    if (seen) return seen.reply;
-    const reply = serve();
-    replays.set(key, { fingerprint, reply: { status: reply.status, body: structuredClone(reply.body) } });
-    return reply;
+    const searchable = [...intents.values()].filter((i) => (createdAtMs.get(i.id) ?? 0) + searchLagMs <= now());
+    const found = newestFirst(searchable.filter((intent) => tests.every((t) => t(intent))));
+    const limit = limitOf(params);
+    return { status: 200, body: { object: 'search_result', url: '/v1/payment_intents/search', has_more: found.length > limit, next_page: null, data: found.slice(0, limit) } };
   }
+
+  function listOf<T extends { id: string; created: number }>(url: string, items: T[], params: Record<string, string>): Reply {
+    let ordered = newestFirst(items);
+    if (params.starting_after) ordered = ordered.slice(ordered.findIndex((i) => i.id === params.starting_after) + 1);
+    const limit = limitOf(params);
+    return { status: 200, body: { object: 'list', url, has_more: ordered.length > limit, data: ordered.slice(0, limit) } };
+  }
+
+  function withIntent(id: string | undefined, act: (intent: FakeIntent) => Reply): Reply {
+    const intent = intents.get(id ?? '');
+    return intent ? act(intent) : missing('payment_intent', id ?? '', 'intent');
+  }
+
+  function unexpectedState(intent: FakeIntent, action: string, allowed: string[]): Reply {
+    const message =
+      `This PaymentIntent could not be ${action}ed because it has a status of ${intent.status}. ` +
+      `Only a PaymentIntent with one of the following statuses may be ${action}ed: ${allowed.join(', ')}.`;
+    return invalidRequest({ code: 'payment_intent_unexpected_state', message, payment_intent: intent });
+  }
+
+  /* -------------------------------------------------------------- the front */
 
   async function handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
     const method = req.method ?? '';
-    const path = req.url ?? '';
-    const idempotencyKey = header(req, 'idempotency-key');
-    requests.push({ method, path, body: Object.fromEntries(new URLSearchParams(raw)), idempotencyKey });
-
+    const url = new URL(req.url ?? '/', 'http://fake');
+    const params = Object.fromEntries(method === 'GET' ? url.searchParams : new URLSearchParams(raw));
+    const key = method === 'POST' ? header(req, 'idempotency-key') : undefined;
+    requests.push({ method, path: url.pathname, body: params, idempotencyKey: header(req, 'idempotency-key') });
+    apiVersions.push(header(req, 'stripe-version'));
     const fault = faults.shift();
-    if (typeof fault === 'object') await new Promise((resolve) => setTimeout(resolve, fault.delayMs));
-    if (fault === 'http500') return send(res, { status: 500, body: { error: { type: 'api_error', message: 'An unknown error occurred.' } } });
+
+    // Refused before anything runs: nothing is stored under the key.
     if (header(req, 'authorization') !== `Bearer ${VALID_KEY}`) {
       return send(res, { status: 401, body: { error: { type: 'invalid_request_error', message: 'Invalid API Key provided: sk_test_****' } } });
     }
-    const reply = idempotent(idempotencyKey, `${method} ${path} ${raw}`, () => route(method, path, Object.fromEntries(new URLSearchParams(raw))));
-    // The charge happened but the answer is lost on the way back: the case idempotency keys exist for.
+    const target = resolve(method, url.pathname);
+    if (!target) return send(res, invalidRequest({ message: `Unrecognized request URL (${method}: ${url.pathname}).` }, 404));
+
+    const fingerprint = `${method} ${url.pathname} ${method === 'GET' ? url.search : raw}`;
+    if (key) {
+      const earlier = stored.get(key);
+      if (earlier && now() - earlier.storedAt >= IDEMPOTENCY_KEY_TTL_MS) stored.delete(key);
+      const seen = stored.get(key);
+      if (seen && seen.fingerprint !== fingerprint) {
+        return send(res, {
+          status: 400,
+          body: {
+            error: {
+              type: 'idempotency_error',
+              message: `Keys for idempotent requests can only be used with the same parameters they were first used with. Try using a key other than '${key}' if you meant to execute a different request.`,
+            },
+          },
+        });
+      }
+      if (seen) return send(res, { ...seen.reply, headers: { 'idempotent-replayed': 'true' } });
+      if (running.has(key)) {
+        return send(res, {
+          status: 409,
+          body: {
+            error: {
+              type: 'invalid_request_error',
+              code: 'idempotency_key_in_use',
+              message: `There is currently another in-progress request using this Idempotent Key (that probably means you submitted twice, and the other request is still going through): ${key}. Please try again later.`,
+            },
+          },
+        });
+      }
+    }
+    const unknown = Object.keys(params)
+      .map((name) => name.split('[')[0] ?? name)
+      .find((name) => !(PARAMETERS[target.endpoint] ?? []).includes(name));
+    if (unknown) return send(res, invalidRequest({ code: 'parameter_unknown', param: unknown, message: `Received unknown parameter: ${unknown}` }));
+
+    // The endpoint runs: from here on, its answer is what the key replays.
+    if (key) running.add(key);
+    if (typeof fault === 'object') await new Promise((done) => setTimeout(done, fault.delayMs));
+    const serverError: Reply = { status: 500, body: { error: { type: 'api_error', message: 'An unknown error occurred' } } };
+    let reply = fault === 'http500' ? serverError : run(target.endpoint, target.id, params);
+    if (fault === 'http500-after') reply = serverError;
+    if (key) {
+      stored.set(key, { fingerprint, reply: { status: reply.status, body: structuredClone(reply.body) }, storedAt: now() });
+      running.delete(key);
+    }
+    // The step happened but the answer is lost on the way back: the case idempotency keys exist for.
     if (fault === 'drop-response') return void res.socket?.destroy();
     send(res, reply);
   }
@@ -182,20 +427,72 @@ export async function startFakeStripe(): Promise<FakeStripe> {
     req.on('data', (chunk: string) => (raw += chunk));
     req.on('end', () => void handle(req, res, raw));
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
 
-  return {
+  const fake: FakeStripe = {
     port: (server.address() as AddressInfo).port,
     requests,
+    apiVersions,
     intents,
     refunds,
+    refundOutcome: 'succeeded',
     inject: (...more) => void faults.push(...more),
+    settleRefund(id, status) {
+      const refund = refunds.find((r) => r.id === id);
+      if (!refund) throw new Error(`no refund ${id}`);
+      Object.assign(refund, { status, failure_reason: status === 'failed' ? 'expired_or_canceled_card' : null });
+    },
+    expire(intentId) {
+      const intent = intents.get(intentId);
+      if (intent?.status !== 'requires_capture') throw new Error(`intent ${intentId} holds no authorization to expire`);
+      Object.assign(intent, { status: 'canceled', amount_capturable: 0, canceled_at: seconds(), cancellation_reason: 'automatic' });
+    },
     close: () =>
-      new Promise<void>((resolve) => {
+      new Promise<void>((done) => {
         server.closeAllConnections();
-        server.close(() => resolve());
+        server.close(() => done());
       }),
   };
+  return fake;
+}
+
+function metadataOf(body: Record<string, string>): Record<string, string> {
+  const metadata: Record<string, string> = {};
+  for (const [name, value] of Object.entries(body)) {
+    const key = /^metadata\[(.+)\]$/.exec(name)?.[1];
+    if (key !== undefined) metadata[key] = value;
+  }
+  return metadata;
+}
+
+/** Stripe's `created` range filter: created=N, or created[gt|gte|lt|lte]=N. */
+function inCreatedRange(created: number, params: Record<string, string>): boolean {
+  const bound = (name: string): number | undefined => (params[name] === undefined ? undefined : Number(params[name]));
+  const [eq, gt, gte, lt, lte] = ['created', 'created[gt]', 'created[gte]', 'created[lt]', 'created[lte]'].map(bound);
+  return (
+    (eq === undefined || created === eq) &&
+    (gt === undefined || created > gt) &&
+    (gte === undefined || created >= gte) &&
+    (lt === undefined || created < lt) &&
+    (lte === undefined || created <= lte)
+  );
+}
+
+/** Newest first, as Stripe lists; objects created in the same second keep their creation order. */
+function newestFirst<T extends { id: string; created: number }>(items: T[]): T[] {
+  return [...items].sort((a, b) => b.created - a.created || b.id.localeCompare(a.id));
+}
+
+function limitOf(params: Record<string, string>): number {
+  return Math.min(100, Math.max(1, Number(params.limit ?? 10) || 10));
+}
+
+function invalidRequest(error: Record<string, unknown>, status = 400): Reply {
+  return { status, body: { error: { type: 'invalid_request_error', ...error } } };
+}
+
+function missing(object: string, id: string, param: string): Reply {
+  return invalidRequest({ code: 'resource_missing', param, message: `No such ${object}: '${id}'` }, 404);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {
@@ -204,6 +501,6 @@ function header(req: IncomingMessage, name: string): string | undefined {
 }
 
 function send(res: ServerResponse, reply: Reply): void {
-  res.writeHead(reply.status, { 'content-type': 'application/json', 'request-id': 'req_fake' });
+  res.writeHead(reply.status, { 'content-type': 'application/json', 'request-id': 'req_fake', ...reply.headers });
   res.end(JSON.stringify(reply.body));
 }

@@ -42,9 +42,9 @@ export interface Checkout {
 }
 
 /** A seller lists something and a fresh buyer orders it: a pending order ready to be paid. */
-export async function checkout(api: Api, priceCents = 2500): Promise<Checkout> {
+export async function checkout(api: Api, priceCents = 2500, currency = 'usd'): Promise<Checkout> {
   const seller = await api.signUp('Seller');
-  const listing = await api.createListing(seller.accessToken, { priceCents });
+  const listing = await api.createListing(seller.accessToken, { priceCents, currency });
   const buyer = await api.signUp('Buyer');
   const res = await api.post('/orders', { listingId: listing.id }, buyer.accessToken);
   if (res.status !== 201) throw new Error(`order failed: ${res.status} ${JSON.stringify(res.body)}`);

@@ -83,6 +83,27 @@ describe('sandbox payment provider', () => {
       });
     });
 
+    // Stripe's "Declined payments" test methods, with what Stripe answers for each (the Stripe
+    // stand-in's test checks the same values on the wire) and what the Stripe adapter records:
+    // the decline_code, or the code where Stripe gives none.
+    it.each([
+      ['pm_card_visa_chargeDeclined', 'generic_decline', 'Your card was declined.'],
+      ['pm_card_visa_chargeDeclinedInsufficientFunds', 'insufficient_funds', 'Your card has insufficient funds.'],
+      ['pm_card_visa_chargeDeclinedLostCard', 'lost_card', 'Your card was declined.'],
+      ['pm_card_chargeDeclinedLostCard', 'lost_card', 'Your card was declined.'],
+      ['pm_card_visa_chargeDeclinedStolenCard', 'stolen_card', 'Your card was declined.'],
+      ['pm_card_chargeDeclinedStolenCard', 'stolen_card', 'Your card was declined.'],
+      ['pm_card_chargeDeclinedExpiredCard', 'expired_card', 'Your card has expired.'],
+      ['pm_card_chargeDeclinedIncorrectCvc', 'incorrect_cvc', "Your card's security code is incorrect."],
+      ['pm_card_chargeDeclinedProcessingError', 'processing_error', 'An error occurred while processing your card. Try again in a little bit.'],
+      ['pm_card_visa_chargeDeclinedVelocityLimitExceeded', 'card_velocity_exceeded', 'Your card was declined for making repeated attempts too frequently or exceeding its amount limit.'],
+      ['pm_card_chargeDeclinedFraudulent', 'fraudulent', 'Your card was declined.'],
+      ['pm_card_radarBlock', 'fraudulent', 'Your card was declined.'],
+    ])('declines %s as Stripe does, recording %s', async (paymentMethod, declineCode, message) => {
+      await expect(provider.authorize(request({ paymentMethod }))).resolves.toEqual({ status: 'declined', providerRef: expect.stringMatching(/^pi_sandbox_/), declineCode, message });
+      expect(provider.intents().map((i) => i.status)).toEqual(['requires_payment_method']);
+    });
+
     it('rejects a string that is not a payment method id with 400 invalid_payment_method and creates no intent', async () => {
       await expectAppError(provider.authorize(request({ paymentMethod: '4242424242424242' })), 400, 'invalid_payment_method');
       expect(provider.intents()).toHaveLength(0);
@@ -210,6 +231,25 @@ describe('sandbox payment provider', () => {
 
     it('answers 404 for an intent it never created', async () => {
       await expectAppError(provider.capture('pi_sandbox_unknown', 'k'), 404, 'payment_not_found');
+    });
+  });
+
+  describe('finding an authorization', () => {
+    it('finds the hold of the order for the amount, and cancels any other hold of that order', async () => {
+      const stray = await authorizedRef(provider, 'order-1:older');
+      const mine = await authorizedRef(provider, 'order-1:authorize');
+
+      await expect(provider.findAuthorization(request(), new Date(0))).resolves.toEqual({ status: 'authorized', providerRef: mine });
+      expect(provider.intents().map((i) => [i.id, i.status])).toEqual([
+        [stray, 'canceled'],
+        [mine, 'requires_capture'],
+      ]);
+    });
+
+    it('answers null when nothing of the order is held', async () => {
+      await provider.authorize(request({ paymentMethod: 'pm_card_chargeDeclined' }));
+
+      await expect(provider.findAuthorization(request(), new Date(0))).resolves.toBeNull();
     });
   });
 

@@ -85,6 +85,13 @@ export const baseSettings = {
     .default('127.0.0.1'),
 };
 
+/**
+ * How long the gateway waits for payments.create: one payment is several calls in a row (the order,
+ * the card provider, completing the order, the capture), so it gets three RPC timeouts. payments-service
+ * derives the time it gives the card provider from the same number (stripeTimingOf).
+ */
+export const paymentRpcTimeoutMs = (rpcTimeoutMs: number): number => rpcTimeoutMs * 3;
+
 export const databaseSettings = {
   MYSQL_URL: setting.url('mysql://root@localhost:3306', ['mysql:']),
   DB_NAME_PREFIX: z

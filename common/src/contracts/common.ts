@@ -2,10 +2,6 @@ import { z } from 'zod';
 
 export const id = z.uuid({ message: 'must be a UUID' });
 export const isoTimestamp = z.string();
-export const currency = z
-  .string()
-  .regex(/^[a-zA-Z]{3}$/, 'must be a three-letter ISO 4217 code')
-  .transform((c) => c.toLowerCase());
 
 /** `?limit=` 1..100 (default 20) and `?offset=` >= 0; anything else is a 400. */
 export const pageQuery = {

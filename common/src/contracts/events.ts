@@ -32,6 +32,12 @@ export const eventSchemas = {
   'order.waitlist_closed': z.object({ listingId: id, buyerIds: z.array(id) }),
   'payment.succeeded': z.object({ payment }),
   'payment.refunded': z.object({ payment }),
+  /**
+   * The order was completed, then the provider refused to capture its authorization (it had lapsed,
+   * or was cancelled at the provider): the order is complete and unpaid, and `payment` is `failed`.
+   * For whoever collects the money or reverses the sale; `reason` is the provider's refusal.
+   */
+  'payment.capture_failed': z.object({ payment, reason: z.string() }),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

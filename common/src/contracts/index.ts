@@ -1,4 +1,5 @@
 export * from './common';
+export * from './money';
 export * from './users';
 export * from './listings';
 export * from './orders';

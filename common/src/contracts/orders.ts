@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { id, isoTimestamp, pageQuery } from './common';
+import { minorUnits } from './money';
 
 export const ORDER_STATUSES = ['pending', 'complete', 'cancelled', 'expired'] as const;
 
@@ -10,7 +11,7 @@ export const order = z.object({
   id,
   buyerId: id,
   listingId: id,
-  priceCents: z.number().int(),
+  priceCents: minorUnits("The listing's price when it was ordered"),
   currency: z.string(),
   status: z.enum(ORDER_STATUSES),
   expiresAt: isoTimestamp,

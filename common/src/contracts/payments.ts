@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { id, isoTimestamp } from './common';
+import { MINIMUM_EXAMPLES, minorUnits } from './money';
 import { order } from './orders';
 
 export const PAYMENT_STATUSES = ['succeeded', 'failed', 'refunded'] as const;
@@ -10,11 +11,17 @@ const couponCode = z
   .toUpperCase()
   .regex(/^[A-Z0-9_-]{3,40}$/, 'must be 3-40 letters, digits, _ or -');
 
+/** What a coupon does to the amount charged (coupon-rules.ts in payments-service); documented on every coupon field. */
+export const COUPON_RULE =
+  'A coupon takes percentOff % off the price: the discount is rounded down to the minor unit, so the buyer never pays less than the percentage says. ' +
+  `What is left is never an amount Stripe refuses: between 0 and the currency's minimum charge (${MINIMUM_EXAMPLES}, …) it is raised to that minimum, ` +
+  'never above the price, and in bhd, jod, kwd and omr it is rounded up to a multiple of 10. Only a 100% coupon makes the order free: nothing is charged and no paymentMethod is needed.';
+
 export const createPaymentBody = z
   .object({
     orderId: id,
     paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'must be a payment method id such as pm_card_visa').optional(),
-    couponCode: couponCode.optional(),
+    couponCode: couponCode.optional().meta({ description: COUPON_RULE }),
   })
   .strict();
 export const paymentsQuery = z.object({ orderId: id.optional() }).strict();
@@ -23,7 +30,7 @@ export const idempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'must
 export const createCouponBody = z
   .object({
     code: couponCode.optional(),
-    percentOff: z.number().int('must be a whole number').min(1).max(100),
+    percentOff: z.number().int('must be a whole number').min(1).max(100).meta({ description: COUPON_RULE }),
     maxRedemptions: z.number().int().min(1).max(1_000_000).optional(),
     expiresAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp' }).optional(),
   })
@@ -32,7 +39,7 @@ export const createCouponBody = z
 export const payment = z.object({
   id,
   orderId: id,
-  amountCents: z.number().int(),
+  amountCents: minorUnits('What was charged: the price less any coupon (0 when a 100% coupon paid it)'),
   currency: z.string(),
   status: z.enum(PAYMENT_STATUSES),
   provider: z.enum(['stripe', 'sandbox']),

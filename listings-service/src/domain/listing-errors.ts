@@ -1,4 +1,4 @@
-import { AppError } from '@market/common';
+import { AppError, type contracts } from '@market/common';
 
 export const RESERVED_DETAIL = 'This listing is being checked out by someone else, please come back later';
 
@@ -11,4 +11,10 @@ export const listingErrors = {
   ownListing: () => new AppError(403, 'own_listing', 'You cannot buy your own listing.'),
   notReservedForOrder: () => new AppError(409, 'listing_not_reserved', 'The listing is not reserved for this order.'),
   editConflict: () => new AppError(409, 'edit_conflict', 'The listing changed while you were editing it. Please try again.'),
+  /**
+   * A new price its currency cannot be charged in. Not `validation_failed`, which the RPC server
+   * keeps for malformed messages (it dead-letters them): this one is a well-formed request.
+   */
+  priceNotChargeable: (currency: string, problem: contracts.AmountProblem) =>
+    new AppError(400, 'invalid_price', `This price cannot be charged in ${currency}.`, [{ field: 'priceCents', message: problem.message }]),
 };

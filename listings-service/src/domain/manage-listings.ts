@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { type Actor, type contracts, type Knex, notFound, transact } from '@market/common';
+import { type Actor, contracts, type Knex, notFound, transact } from '@market/common';
 import { type ListingRecord, publicListing } from '../data-access/listing-repository';
 import type { ListingsDeps } from './deps';
 import { listingErrors } from './listing-errors';
@@ -10,7 +10,7 @@ type Listing = contracts.Listing;
 export async function createListing(deps: ListingsDeps, seller: Actor, input: z.infer<typeof contracts.createListingBody>): Promise<Listing> {
   return transact(deps.db, async (trx) => {
     const created = await deps.listings.insert(
-      { id: randomUUID(), sellerId: seller.id, title: input.title, description: input.description ?? '', priceCents: input.priceCents, currency: input.currency ?? 'usd' },
+      { id: randomUUID(), sellerId: seller.id, title: input.title, description: input.description ?? '', priceCents: input.priceCents, currency: input.currency ?? contracts.DEFAULT_CURRENCY },
       trx,
     );
     await deps.outbox.publish(trx, 'listing.created', { listing: publicListing(created) });
@@ -34,13 +34,22 @@ function assertChangeable(listing: ListingRecord): void {
   if (listing.status === 'sold') throw listingErrors.sold();
 }
 
-/** Seller only; refused while a checkout holds the listing or after it sold. */
+/** A new price must be one Stripe charges in the listing's currency (a new listing's is checked by its schema). */
+function assertChargeablePrice(listing: ListingRecord, priceCents: number): void {
+  // A currency from before the supported list cannot be charged whatever the price; payments refuses it.
+  if (!contracts.isCurrencyCode(listing.currency)) return;
+  const problem = contracts.amountProblem(priceCents, listing.currency);
+  if (problem) throw listingErrors.priceNotChargeable(listing.currency, problem);
+}
+
+/** Seller only; refused while a checkout holds the listing or after it sold, or for a price its currency cannot be charged. */
 export async function updateListing(deps: ListingsDeps, actor: Actor, id: string, changes: z.infer<typeof contracts.updateListingBody>): Promise<Listing> {
   return transact(deps.db, async (trx) => {
     const listing = await deps.listings.findById(id, trx, true);
     if (!listing) throw notFound('The listing');
     if (listing.sellerId !== actor.id) throw listingErrors.notSeller();
     assertChangeable(listing);
+    if (changes.priceCents !== undefined) assertChargeablePrice(listing, changes.priceCents);
     if (!(await deps.listings.updateIfAvailable(id, listing.version, changes, trx))) throw listingErrors.editConflict();
     const updated = publicListing((await deps.listings.findById(id, trx)) as ListingRecord);
     await deps.outbox.publish(trx, 'listing.updated', { listing: updated });

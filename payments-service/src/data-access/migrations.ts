@@ -75,4 +75,19 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '003_payment_failure_reason',
+    async up(db) {
+      await db.schema.alterTable('payments', (t) => {
+        // Why a payment failed when it was not a decline (capture_refused: a complete order whose
+        // authorization the provider would no longer capture). NULL for declines and other failures.
+        t.string('failure_reason', 40).nullable();
+      });
+    },
+    async down(db) {
+      await db.schema.alterTable('payments', (t) => {
+        t.dropColumn('failure_reason');
+      });
+    },
+  },
 ];

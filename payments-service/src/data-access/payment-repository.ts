@@ -18,6 +18,7 @@ interface PaymentRow {
   request_fingerprint: string | null;
   decline_code: string | null;
   decline_message: string | null;
+  failure_reason: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -38,6 +39,8 @@ export interface PaymentRecord {
   requestFingerprint: string | null;
   declineCode: string | null;
   declineMessage: string | null;
+  /** Why a payment failed other than by a decline: `capture_refused` (see FAILURE_REASONS). */
+  failureReason: FailureReason | null;
   createdAt: string;
   updatedAt: Date;
 }
@@ -57,6 +60,7 @@ const toRecord = (row: PaymentRow): PaymentRecord => ({
   requestFingerprint: row.request_fingerprint,
   declineCode: row.decline_code,
   declineMessage: row.decline_message,
+  failureReason: row.failure_reason as FailureReason | null,
   createdAt: iso(row.created_at),
   updatedAt: new Date(row.updated_at),
 });
@@ -84,8 +88,17 @@ export interface Decline {
   declineMessage: string;
 }
 
+/**
+ * Failures that are not declines, kept so that a repeat under the Idempotency-Key gets the first
+ * answer. capture_refused: the order was completed, then the provider refused to capture (the
+ * authorization had lapsed): no money was taken for a complete order (see settle-payment.ts).
+ */
+export const FAILURE_REASONS = ['capture_refused'] as const;
+export type FailureReason = (typeof FAILURE_REASONS)[number];
+
 export interface FailOutcome {
   decline?: Decline;
+  failureReason?: FailureReason;
   /**
    * Releases the Idempotency-Key too: the attempt ended without an answer worth replaying (the
    * provider did not respond), so a retry under the same key must run again.
@@ -121,7 +134,7 @@ export class PaymentRepository {
       created_at: now,
       updated_at: now,
     });
-    return { ...p, status: 'pending', providerRef: null, declineCode: null, declineMessage: null, createdAt: now.toISOString(), updatedAt: now };
+    return { ...p, status: 'pending', providerRef: null, declineCode: null, declineMessage: null, failureReason: null, createdAt: now.toISOString(), updatedAt: now };
   }
 
   async findById(id: string, trx: Knex = this.db): Promise<PaymentRecord | undefined> {
@@ -184,6 +197,7 @@ export class PaymentRepository {
         active_order_id: null,
         decline_code: outcome.decline?.declineCode ?? null,
         decline_message: outcome.decline?.declineMessage.slice(0, 500) ?? null,
+        failure_reason: outcome.failureReason ?? null,
         ...(outcome.forgetKey ? { idempotency_key: null } : {}),
         updated_at: new Date(),
       });

@@ -1,15 +1,29 @@
-import type { contracts } from '@market/common';
+import { contracts } from '@market/common';
 import { couponErrors } from './payment-errors';
 
 /**
- * What the buyer pays: the discount (percentOff of the price) is rounded DOWN to a whole cent, so
- * the amount charged is rounded up — a buyer never pays less than the exact percentage says, and a
- * 100% coupon makes it exactly 0. E.g. 50% of 2501 cents: discount 1250, amount 1251.
+ * What the buyer pays: the discount (percentOff of the price) is rounded DOWN to a whole minor unit,
+ * so the amount charged is rounded up — a buyer never pays less than the exact percentage says, and
+ * a 100% coupon makes it exactly 0. E.g. 50% of 2501 cents: discount 1250, amount 1251.
  * Integer arithmetic is exact here: priceCents * 100 stays far below 2^53.
+ *
+ * What is left must be an amount Stripe charges (contracts.COUPON_RULE says it for the API):
+ * - more than 0 but under the currency's minimum is raised to the minimum, never above the price.
+ *   Free would turn a 99% coupon on a cheap listing into a free one, and a charge Stripe refuses
+ *   would leave the order unpayable with that coupon; the minimum is what a card can pay, and the
+ *   seller still sells at no more than their price. E.g. 99% of 2000 cents: 20 left, 50 charged.
+ * - in a three-decimal currency it is rounded up to a multiple of 10, as Stripe wants: 50% of
+ *   1010 kwd fils is 505 left, 510 charged.
+ * A price its currency cannot be charged at (from before these rules) is left as it is for the
+ * payment provider to refuse.
  */
-export function amountAfterCoupon(priceCents: number, percentOff: number | undefined): number {
+export function amountAfterCoupon(priceCents: number, percentOff: number | undefined, currency: string): number {
   if (!percentOff) return priceCents;
-  return priceCents - Math.floor((priceCents * percentOff) / 100);
+  const left = priceCents - Math.floor((priceCents * percentOff) / 100);
+  if (left === 0 || !contracts.isCurrencyCode(currency)) return left;
+  const { minimum, multipleOf } = contracts.CURRENCIES[currency];
+  const chargeable = Math.max(minimum, Math.ceil(left / multipleOf) * multipleOf);
+  return Math.min(chargeable, priceCents);
 }
 
 /**

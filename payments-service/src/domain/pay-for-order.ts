@@ -41,7 +41,7 @@ async function payNow(deps: PaymentsDeps, buyer: Actor, input: PaymentInput, ide
   assertPayable(order);
 
   const coupon = input.couponCode ? redeemableCoupon(await deps.coupons.findByCode(input.couponCode), new Date()) : undefined;
-  const amountCents = amountAfterCoupon(order.priceCents, coupon?.percentOff);
+  const amountCents = amountAfterCoupon(order.priceCents, coupon?.percentOff, order.currency);
   if (amountCents > 0 && !input.paymentMethod) throw paymentErrors.paymentMethodRequired();
 
   const payment = await claimOrder(deps, {
@@ -122,7 +122,10 @@ async function replay(deps: PaymentsDeps, earlier: PaymentRecord, request: Keyed
     case 'succeeded':
       return { payment: publicPayment(earlier), order: await deps.orders.get(earlier.orderId, buyerOf(earlier)) };
     case 'failed':
-      if (earlier.declineCode) throw paymentErrors.cardDeclined(earlier.declineMessage ?? '');
+      if (earlier.failureReason === 'capture_refused') throw paymentErrors.paymentNotCollected();
+      // A decline, whatever its code: rows written before decline codes fell back to Stripe's
+      // `code` may hold an empty one (stripe-node's '' for a missing decline_code).
+      if (earlier.declineCode !== null) throw paymentErrors.cardDeclined(earlier.declineMessage ?? '');
       throw paymentErrors.orderNotPending((await deps.orders.get(earlier.orderId, buyerOf(earlier))).status);
     case 'refunded':
       throw paymentErrors.orderNotPending((await deps.orders.get(earlier.orderId, buyerOf(earlier))).status);

@@ -25,7 +25,8 @@ const NOT_PENDING_DETAIL: Record<contracts.Order['status'], string> = {
  * | 409    | coupon_code_taken        | a coupon with this code exists |
  * | 422    | idempotency_key_reused   | the Idempotency-Key was already used with a different request (order, card or coupon) |
  * | 429    | too_many_coupon_attempts | the buyer tried COUPON_FAILURES_MAX unusable coupons within the window; `Retry-After` says when to try again |
- * | 503    | payment_outcome_unknown  | the order could not be confirmed; the payment is settled in the background |
+ * | 502    | payment_not_collected    | the order was completed but the provider refused the capture (the authorization lapsed): no money taken, operators alerted |
+ * | 503    | payment_outcome_unknown  | the order or the provider's answer could not be confirmed; the payment is settled in the background |
  *
  * coupon_invalid is one problem for every unusable coupon, so that codes cannot be probed: 404
  * would say "no such code" and 409 "it exists, but not now", which is exactly what must not be
@@ -52,6 +53,12 @@ export const paymentErrors = {
       422,
       'idempotency_key_reused',
       'This Idempotency-Key was already used with a different request (order, paymentMethod or couponCode). Repeat that request to get its result, or use a new key.',
+    ),
+  paymentNotCollected: () =>
+    new AppError(
+      502,
+      'payment_not_collected',
+      'Your order is complete, but the payment could not be collected: the card authorization had expired. No money was taken; we will be in touch about paying for it.',
     ),
   outcomeUnknown: () =>
     new AppError(

@@ -7,9 +7,11 @@ const BATCH = 20;
 
 /**
  * Finishes payments left pending by a request that died or could not learn the order's outcome
- * (orders-service or the provider did not answer). Each is resumed with the same steps and the same
- * provider idempotency keys, so it ends as the request would have: complete with one capture, or
- * no money kept. `staleAfterMs` keeps it away from payments whose request is still working.
+ * (orders-service or the provider did not answer). Each is resumed with the same steps, so it ends
+ * as the request would have: complete with one capture, or no money kept. An authorization that went
+ * unanswered is looked for at the provider (by the order id) and used, rather than made twice; only
+ * when the provider holds nothing for the order is the card authorized again, under a new key.
+ * `staleAfterMs` keeps it away from payments whose request is still working.
  */
 export async function reconcileStalePayments(deps: PaymentsDeps, staleAfterMs: number): Promise<number> {
   const stale = await deps.payments.findStalePending(new Date(Date.now() - staleAfterMs), BATCH);
@@ -19,12 +21,14 @@ export async function reconcileStalePayments(deps: PaymentsDeps, staleAfterMs: n
     if (!(await deps.payments.lease(payment))) continue;
     resumed++;
     try {
-      await settlePayment(deps, payment);
+      await settlePayment(deps, payment, { resumed: true });
       deps.logger.info('stale payment settled: order complete, money captured', { paymentId: payment.id });
     } catch (err) {
       const problem = toAppError(err);
       // A 4xx is a final answer (declined, order not completable); a 5xx leaves it for the next round.
       if (problem.status < 500) deps.logger.info('stale payment settled without keeping money', { paymentId: payment.id, code: problem.code });
+      // Settled, though not well: settlePayment has logged it and published payment.capture_failed.
+      else if (problem.code === 'payment_not_collected') deps.logger.error('stale payment settled: order complete, capture refused', { paymentId: payment.id });
       else deps.logger.warn('stale payment not settled yet; will retry', { paymentId: payment.id, err: describeError(err).message });
     }
   }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Actor, AppError, type contracts, describeError, domainEvents } from '@market/common';
 import { type FailOutcome, type PaymentRecord, publicPayment } from '../data-access/payment-repository';
-import type { AuthorizeResult } from '../providers';
+import { type AuthorizeRequest, type AuthorizeResult, PaymentOutcomeUnknown } from '../providers';
 import type { PaymentsDeps } from './deps';
 import { paymentErrors } from './payment-errors';
 
@@ -15,7 +15,11 @@ export interface Settled {
  * unanswered call costs a whole RPC timeout, and the reconciler carries on where this stops.
  */
 const COMPLETE_ATTEMPTS = 2;
-/** On top of the Stripe SDK's own retries, which reuse the same idempotency key as we do. */
+/**
+ * Attempts of a capture, cancel or refund, on top of the Stripe SDK's own retries of one request
+ * (which reuse its key). Each further attempt uses a new key (stepKey): Stripe stores a 500 under a
+ * key and replays it for 24 h, and these steps cannot happen twice to one intent whatever the key.
+ */
 const PROVIDER_ATTEMPTS = 3;
 const RETRY_DELAYS_MS = [200, 1000];
 
@@ -26,42 +30,76 @@ type Decision = { completed: true; order: contracts.Order } | { completed: false
  * Drives a pending payment (which holds its order's claim) to its end. The one invariant: the
  * order ends complete with exactly one capture, or no money is kept. Money is only captured after
  * orders-service has completed the order, and an authorization is only let go once the order is
- * known to be uncompletable. When neither can be known (orders-service does not answer), the
- * payment stays pending and the reconciler resumes it later with the same idempotency keys.
+ * known to be uncompletable. When neither can be known (orders-service, or the provider, does not
+ * answer), the payment stays pending and the reconciler resumes it later (`resumed`): it first
+ * looks for what an unanswered authorization left at the provider before it authorizes anew.
+ *
+ * Should the provider refuse the capture of a completed order (the authorization lapsed), the
+ * payment ends `failed` and payment.capture_failed is published: see captureRefused.
  *
  * Used by a buyer's request and by the reconciler alike; every step can be repeated.
  */
-export async function settlePayment(deps: PaymentsDeps, payment: PaymentRecord): Promise<Settled> {
-  const providerRef = payment.amountCents > 0 ? (payment.providerRef ?? (await authorize(deps, payment))) : null;
+export async function settlePayment(deps: PaymentsDeps, payment: PaymentRecord, opts: { resumed?: boolean } = {}): Promise<Settled> {
+  const providerRef = payment.amountCents > 0 ? (payment.providerRef ?? (await authorize(deps, payment, opts.resumed ?? false))) : null;
   const decision = await decideOrder(deps, payment);
   if (decision.completed) return captureAndSucceed(deps, payment, providerRef, decision.order);
   return releaseAndFail(deps, payment, providerRef, decision.refusal);
 }
 
+type Step = 'authorize' | 'capture' | 'cancel' | 'refund';
+
 /** The provider's idempotency key of one step of one payment: a repeat can never charge twice. */
-const providerKey = (p: PaymentRecord, step: 'authorize' | 'capture' | 'cancel' | 'refund'): string => `order-${p.orderId}-payment-${p.id}-${step}`;
+const providerKey = (p: PaymentRecord, step: Step): string => `order-${p.orderId}-payment-${p.id}-${step}`;
+
+/**
+ * The key of one attempt of a capture, cancel or refund: the step's key first, then a new one per
+ * retry, so that a retry is really attempted rather than answered with a 500 stored under the key.
+ * Safe for these steps only: an intent is captured, cancelled or fully refunded once at most,
+ * whatever the key. An authorization never gets a second key without a look first (authorize).
+ */
+const stepKey = (p: PaymentRecord, step: Exclude<Step, 'authorize'>, attempt: number): string =>
+  attempt === 1 ? providerKey(p, step) : `${providerKey(p, step)}-retry-${Date.now()}`;
 
 /** orders-service answers only the order's buyer; the role is irrelevant to it, so we never claim more. */
 export const buyerOf = (p: PaymentRecord): Actor => ({ id: p.buyerId, role: 'user' });
 
-async function authorize(deps: PaymentsDeps, p: PaymentRecord): Promise<string> {
+/**
+ * Holds the payment's money at the provider and records where. A resumed payment (the reconciler)
+ * may have been authorized by a request that never heard the answer: it first looks for that
+ * authorization (by the order id) and uses it; only when the provider holds nothing for the order
+ * does it authorize anew, under a new key (the first may have a 500 stored against it), and only
+ * while the order can still be paid.
+ */
+async function authorize(deps: PaymentsDeps, p: PaymentRecord, resumed: boolean): Promise<string> {
   if (!p.paymentMethod) {
     await fail(deps, p, { forgetKey: true });
     throw paymentErrors.paymentMethodRequired();
   }
+  const req: AuthorizeRequest = {
+    amountCents: p.amountCents,
+    currency: p.currency,
+    paymentMethod: p.paymentMethod,
+    idempotencyKey: providerKey(p, 'authorize'),
+    orderId: p.orderId,
+  };
+  if (resumed) {
+    const found = await unlessUnknown(deps, p, () => deps.provider.findAuthorization(req, new Date(p.createdAt)));
+    if (found) {
+      deps.logger.info('a resumed payment found its authorization at the provider', { paymentId: p.id, providerRef: found.providerRef });
+      await deps.payments.recordAuthorization(p.id, found.providerRef);
+      return found.providerRef;
+    }
+    await assertStillPayable(deps, p);
+    req.idempotencyKey = `${providerKey(p, 'authorize')}-resumed-${Date.now()}`;
+  }
   let result: AuthorizeResult;
   try {
-    result = await deps.provider.authorize({
-      amountCents: p.amountCents,
-      currency: p.currency,
-      paymentMethod: p.paymentMethod,
-      idempotencyKey: providerKey(p, 'authorize'),
-      orderId: p.orderId,
-    });
+    result = await unlessUnknown(deps, p, () => deps.provider.authorize(req));
   } catch (err) {
-    // No usable answer (provider down, or a request it refused). Nothing was captured; should an
-    // authorization exist after all, it is never captured and lapses. The attempt is over, and a
-    // retry under the same Idempotency-Key must run again rather than replay this error.
+    if (isUnknownAuthorization(err)) throw err;
+    // A clear refusal (a request the provider refused, or it could not be reached at all): nothing
+    // is held. The attempt is over, and a retry under the same Idempotency-Key must run again
+    // rather than replay this error.
     await fail(deps, p, { forgetKey: true });
     throw err;
   }
@@ -72,6 +110,47 @@ async function authorize(deps: PaymentsDeps, p: PaymentRecord): Promise<string> 
   }
   await deps.payments.recordAuthorization(p.id, result.providerRef);
   return result.providerRef;
+}
+
+/**
+ * Runs a provider call whose answer may be unknown. Unknown (PaymentOutcomeUnknown, or anything that
+ * is no AppError): money may be held, so the payment is neither failed nor its key forgotten — it
+ * stays pending, and the reconciler looks for what the provider holds (findAuthorization). The buyer
+ * is told the payment is being settled (503).
+ */
+async function unlessUnknown<T>(deps: PaymentsDeps, p: PaymentRecord, call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (err) {
+    if (!isProviderOutcomeUnknown(err)) throw err;
+    deps.logger.warn('the provider gave no clear answer to the authorization; the payment stays pending for the reconciler', {
+      paymentId: p.id,
+      orderId: p.orderId,
+      err: describeError(err).message,
+    });
+    throw Object.assign(paymentErrors.outcomeUnknown(), { cause: err });
+  }
+}
+
+const isProviderOutcomeUnknown = (err: unknown): boolean => err instanceof PaymentOutcomeUnknown || !(err instanceof AppError);
+const isUnknownAuthorization = (err: unknown): boolean => err instanceof AppError && err.code === 'payment_outcome_unknown';
+
+/** A resumed payment about to authorize anew: only while its order can still be paid. */
+async function assertStillPayable(deps: PaymentsDeps, p: PaymentRecord): Promise<void> {
+  let order: contracts.Order;
+  try {
+    order = await deps.orders.get(p.orderId, buyerOf(p));
+  } catch (err) {
+    if (err instanceof AppError && err.status === 404) {
+      await fail(deps, p, {});
+      throw paymentErrors.orderNotFound();
+    }
+    throw Object.assign(paymentErrors.outcomeUnknown(), { cause: err });
+  }
+  if (order.status === 'pending' && Date.parse(order.expiresAt) > Date.now()) return;
+  // Nothing is held for it (findAuthorization said so): the payment ends here, without money.
+  await fail(deps, p, {});
+  throw paymentErrors.orderNotPending(order.status);
 }
 
 /**
@@ -114,17 +193,13 @@ async function decideOrder(deps: PaymentsDeps, p: PaymentRecord): Promise<Decisi
 async function captureAndSucceed(deps: PaymentsDeps, p: PaymentRecord, providerRef: string | null, order: contracts.Order): Promise<Settled> {
   if (providerRef) {
     try {
-      await withRetries(deps, p, () => deps.provider.capture(providerRef, providerKey(p, 'capture')));
+      await withRetries(deps, p, (attempt) => deps.provider.capture(providerRef, stepKey(p, 'capture', attempt)));
     } catch (err) {
       if (isOutcomeUnknown(err)) {
         deps.logger.error('capture failed for a completed order; the reconciler will retry it', { paymentId: p.id, orderId: p.orderId, err: describeError(err) });
         throw paymentErrors.outcomeUnknown();
       }
-      // The provider refuses for good (e.g. the authorization lapsed): the order is complete and
-      // unpaid, and only a person can sort that out.
-      deps.logger.error('the provider refused to capture a completed order; it needs attention', { paymentId: p.id, orderId: p.orderId, err: describeError(err) });
-      await fail(deps, p, {});
-      throw err;
+      return captureRefused(deps, p, providerRef, err);
     }
   }
   const won = await deps.db.transaction(async (trx) => {
@@ -136,11 +211,44 @@ async function captureAndSucceed(deps: PaymentsDeps, p: PaymentRecord, providerR
   return settledOutcome(deps, p.id, order);
 }
 
+/**
+ * The provider refuses for good to capture a completed order: the authorization lapsed (Stripe
+ * cancels an uncaptured intent once its hold expires, or it was cancelled at Stripe) or the charge
+ * expired for capture. The order is complete — orders-service has no way back from that, and
+ * nothing here may take money the buyer did not authorize — and no money was taken.
+ *
+ * The consistent state chosen: the payment is `failed` (failure_reason capture_refused; the coupon's
+ * redemption is given back as for any failed payment) and, in the same transaction,
+ * payment.capture_failed is published with the payment and the provider's reason, so that whoever
+ * collects the money or reverses the sale learns of it. It is also logged as an error and counted
+ * (market_domain_events_total{event="payment_capture_failed"}) for alerting. The buyer is told that
+ * the order is complete but its payment could not be collected (502 payment_not_collected), and a
+ * repeat under the same Idempotency-Key gets that answer again.
+ */
+async function captureRefused(deps: PaymentsDeps, p: PaymentRecord, providerRef: string, err: unknown): Promise<never> {
+  const reason = err instanceof AppError ? err.code : 'capture_refused';
+  deps.logger.error('the provider refused to capture a completed order: it is complete and unpaid, and needs a person', {
+    paymentId: p.id,
+    orderId: p.orderId,
+    providerRef,
+    reason,
+    err: describeError(err),
+  });
+  const won = await deps.db.transaction(async (trx) => {
+    if (!(await deps.payments.markFailed(p.id, { failureReason: 'capture_refused' }, trx))) return false;
+    if (p.couponCode) await deps.coupons.giveBack(p.couponCode, trx);
+    await deps.outbox.publish(trx, 'payment.capture_failed', { payment: publicPayment({ ...p, status: 'failed', providerRef }), reason });
+    return true;
+  });
+  if (won) domainEvents.inc({ event: 'payment_capture_failed' });
+  throw Object.assign(paymentErrors.paymentNotCollected(), { cause: err });
+}
+
 /** The order cannot be completed: give back whatever was taken, then tell the buyer. */
 async function releaseAndFail(deps: PaymentsDeps, p: PaymentRecord, providerRef: string | null, refusal: AppError): Promise<never> {
   if (providerRef) {
     try {
-      await withRetries(deps, p, () => deps.provider.cancel(providerRef, providerKey(p, 'cancel')));
+      await withRetries(deps, p, (attempt) => deps.provider.cancel(providerRef, stepKey(p, 'cancel', attempt)));
     } catch (err) {
       if (!(err instanceof AppError && err.code === 'payment_intent_unexpected_state')) {
         // Still pending: the reconciler repeats the release. The buyer's answer is already certain.
@@ -158,8 +266,13 @@ async function releaseAndFail(deps: PaymentsDeps, p: PaymentRecord, providerRef:
 /** The intent could not be cancelled because its money was captured: return it in full. */
 async function refund(deps: PaymentsDeps, p: PaymentRecord, providerRef: string): Promise<void> {
   try {
-    await withRetries(deps, p, () => deps.provider.refund(providerRef, providerKey(p, 'refund')));
+    await withRetries(deps, p, (attempt) => deps.provider.refund(providerRef, stepKey(p, 'refund', attempt)));
   } catch (err) {
+    // A refund still pending at the provider is not done: the payment stays pending until it is.
+    if (err instanceof AppError && err.code === 'refund_pending') {
+      deps.logger.warn('the refund of an uncompletable order is still pending; the reconciler will check it again', { paymentId: p.id });
+      return;
+    }
     deps.logger.error('could not refund money taken for an uncompletable order; the reconciler will retry', { paymentId: p.id, err: describeError(err) });
     return;
   }
@@ -187,10 +300,10 @@ async function settledOutcome(deps: PaymentsDeps, id: string, order: contracts.O
   throw paymentErrors.outcomeUnknown();
 }
 
-async function withRetries(deps: PaymentsDeps, p: PaymentRecord, step: () => Promise<void>): Promise<void> {
+async function withRetries(deps: PaymentsDeps, p: PaymentRecord, step: (attempt: number) => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
-      return await step();
+      return await step(attempt);
     } catch (err) {
       if (!isOutcomeUnknown(err) || attempt >= PROVIDER_ATTEMPTS) throw err;
       await deps.payments.touch(p.id);

@@ -1,4 +1,4 @@
-import { AppError } from '@market/common';
+import { AppError, contracts } from '@market/common';
 
 export interface AuthorizeRequest {
   amountCents: number; // integer > 0
@@ -14,14 +14,43 @@ export type AuthorizeResult =
 
 export interface PaymentProvider {
   readonly name: 'stripe' | 'sandbox';
-  /** Create + confirm a PaymentIntent with capture_method 'manual'. */
+  /**
+   * Create + confirm a PaymentIntent with capture_method 'manual'. Throws PaymentOutcomeUnknown when
+   * the provider gave no clear answer and a read-back could not tell whether money is held.
+   */
   authorize(req: AuthorizeRequest): Promise<AuthorizeResult>;
-  /** Capture a previously authorized intent. Idempotent. */
+  /**
+   * For a payment resumed after an authorize that ended without an answer: the intent of this order
+   * that holds its money (found by the order id, created since `since`), or null when the provider
+   * holds none. Any other hold of the order is let go (cancelled), so that one order never holds the
+   * buyer's money twice. Throws when the provider cannot tell.
+   */
+  findAuthorization(req: AuthorizeRequest, since: Date): Promise<{ status: 'authorized'; providerRef: string } | null>;
+  /**
+   * Capture a previously authorized intent. Idempotent, and safe to repeat under a new key: an intent
+   * can be captured only once, whatever the key. Throws PaymentOutcomeUnknown when it cannot tell.
+   */
   capture(providerRef: string, idempotencyKey: string): Promise<void>;
   /** Cancel (void) an authorized, uncaptured intent. Idempotent: cancelling an already cancelled one is fine. */
   cancel(providerRef: string, idempotencyKey: string): Promise<void>;
-  /** Refund a captured intent in full. Idempotent. */
+  /**
+   * Refund a captured intent in full. Idempotent. Resolves only once the refund has succeeded: a
+   * refund still pending at the provider is a 503 refund_pending, a failed one a 502 refund_failed.
+   */
   refund(providerRef: string, idempotencyKey: string): Promise<void>;
+}
+
+/**
+ * The provider did not say whether a step happened (a 5xx, a timeout, a lost connection) and reading
+ * the PaymentIntent back could not tell either. Money may be held: the caller must neither forget
+ * the step nor repeat it blindly, but leave the payment for the reconciler.
+ */
+export class PaymentOutcomeUnknown extends AppError {
+  constructor(cause?: unknown) {
+    super(502, 'payment_provider_error', 'The payment provider is not answering right now. Please try again in a moment.');
+    this.name = 'PaymentOutcomeUnknown';
+    if (cause !== undefined) this.cause = cause;
+  }
 }
 
 /** Stripe rejects longer idempotency keys. */
@@ -30,14 +59,19 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
 /**
  * Both providers run this before touching money, so a caller bug surfaces as a 400 from us
  * instead of Stripe's 400, which would otherwise look like a provider outage (502).
+ * The amount and currency follow Stripe's rules (the table in contracts/money.ts), and a refusal
+ * carries the code Stripe gives for it (amount_too_small, amount_too_large, invalid_charge_amount):
+ * the sandbox answers as Stripe's test mode does, and Stripe never sees an amount it would refuse.
  */
 export function assertValidAuthorizeRequest(req: AuthorizeRequest): void {
   if (!Number.isSafeInteger(req.amountCents) || req.amountCents <= 0) {
-    throw new AppError(400, 'invalid_amount', 'The amount to charge must be a whole number of cents greater than zero.');
+    throw new AppError(400, 'invalid_amount', "The amount to charge must be a whole number of the currency's minor unit greater than zero.");
   }
-  if (!/^[a-z]{3}$/.test(req.currency)) {
-    throw new AppError(400, 'invalid_currency', 'The currency must be a three-letter ISO 4217 code in lowercase, such as "usd".');
+  if (!contracts.isCurrencyCode(req.currency)) {
+    throw new AppError(400, 'invalid_currency', `Invalid currency: ${req.currency}. The supported currencies (lowercase ISO 4217 codes) are ${contracts.CURRENCY_CODES.join(', ')}.`);
   }
+  const problem = contracts.amountProblem(req.amountCents, req.currency);
+  if (problem) throw new AppError(400, problem.code, `Amount ${problem.message}.`);
   assertValidIdempotencyKey(req.idempotencyKey);
 }
 

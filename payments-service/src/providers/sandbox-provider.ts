@@ -7,6 +7,7 @@ import {
   type AuthorizeResult,
   type PaymentProvider,
 } from './payment-provider';
+import { declineCodeOf, STRIPE_DECLINING_TEST_METHODS } from './stripe-test-cards';
 
 /** The subset of Stripe's PaymentIntent statuses this flow can reach. */
 export type SandboxIntentStatus = 'requires_payment_method' | 'requires_capture' | 'succeeded' | 'canceled';
@@ -33,15 +34,18 @@ interface Decline {
   message: string;
 }
 
-/** Stripe's test payment methods that fail, with the codes and messages Stripe gives for them. */
-const DECLINES: Readonly<Record<string, Decline>> = {
-  pm_card_chargeDeclined: { declineCode: 'generic_decline', message: 'Your card was declined.' },
-  pm_card_visa_chargeDeclined: { declineCode: 'generic_decline', message: 'Your card was declined.' },
-  pm_card_chargeDeclinedInsufficientFunds: { declineCode: 'insufficient_funds', message: 'Your card has insufficient funds.' },
-  pm_card_chargeDeclinedLostCard: { declineCode: 'lost_card', message: 'Your card was declined.' },
-  pm_card_chargeDeclinedStolenCard: { declineCode: 'stolen_card', message: 'Your card was declined.' },
-  pm_card_chargeDeclinedExpiredCard: { declineCode: 'expired_card', message: 'Your card has expired.' },
-};
+/**
+ * Stripe's test payment methods that fail, declined with Stripe's words (stripe-test-cards.ts, the
+ * table the Stripe stand-in of the tests answers with too), and recorded as the Stripe adapter
+ * records them: the decline_code, or the code where Stripe gives none (expired_card, incorrect_cvc,
+ * processing_error).
+ */
+const DECLINES: Readonly<Record<string, Decline>> = Object.fromEntries(
+  Object.entries(STRIPE_DECLINING_TEST_METHODS).map(([method, error]) => [
+    method,
+    { declineCode: declineCodeOf({ code: error.code, decline_code: error.declineCode }), message: error.message },
+  ]),
+);
 
 type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 
@@ -130,6 +134,14 @@ export function createSandboxProvider(): SandboxProvider {
       assertPaymentMethodId(req.paymentMethod);
       const params = [req.amountCents, req.currency, req.paymentMethod, req.orderId];
       return once(req.idempotencyKey, fingerprintOf('authorize', params), () => authorizeNow(req));
+    },
+
+    /** The sandbox always answers, so this only finds what a caller that lost the answer left. */
+    async findAuthorization(req) {
+      const ofOrder = [...intents.values()].filter((i) => i.orderId === req.orderId).reverse();
+      const mine = ofOrder.find((i) => (i.status === 'requires_capture' || i.status === 'succeeded') && i.amountCents === req.amountCents && i.currency === req.currency);
+      for (const stray of ofOrder) if (stray.status === 'requires_capture' && stray !== mine) stray.status = 'canceled';
+      return mine ? { status: 'authorized', providerRef: mine.id } : null;
     },
 
     async capture(providerRef, idempotencyKey) {
