@@ -9,9 +9,10 @@
 // development one, admin@market.local / market-admin-dev) for a stack with its own, such as compose
 // with ADMIN_EMAIL / ADMIN_PASSWORD from .env.
 // Fails when an assertion failed, a request or a script errored, or no assertion ran at all.
+// It then lints the OpenAPI document the stack serves with @redocly/cli (errors fail the run).
 // The last line is `N passed, M failed` (assertion counts).
 import { spawn } from 'node:child_process';
-import { closeSync, openSync, readFileSync } from 'node:fs';
+import { closeSync, openSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
@@ -137,6 +138,26 @@ function runCollection() {
   });
 }
 
+/**
+ * Lints the OpenAPI document the stack serves with Redocly's CLI (its recommended rules): CI fails on
+ * any error. Warnings are printed and allowed.
+ */
+async function lintServedOpenApi() {
+  const res = await fetch(`${baseUrl}/openapi.json`, { signal: AbortSignal.timeout(10_000) });
+  if (res.status !== 200) return `GET /openapi.json answered ${res.status}`;
+  const file = join(tmpdir(), `market-openapi-${process.pid}.json`);
+  writeFileSync(file, await res.text());
+  const cli = require.resolve('@redocly/cli/bin/cli.js');
+  const child = spawn(process.execPath, [cli, 'lint', file, '--format=summary'], {
+    cwd: root,
+    stdio: 'inherit',
+    // No telemetry and no update check: only the npm registry is reachable where this runs.
+    env: { ...process.env, REDOCLY_TELEMETRY: 'off', REDOCLY_SUPPRESS_UPDATE_NOTICE: 'true' },
+  });
+  const code = await new Promise((resolve) => child.once('exit', (exitCode) => resolve(exitCode)));
+  return code === 0 ? undefined : `redocly lint of the served OpenAPI document found errors (exit ${code})`;
+}
+
 let interrupted = false;
 for (const signal of ['SIGINT', 'SIGTERM']) {
   process.on(signal, () => {
@@ -170,6 +191,9 @@ try {
   if (summary.run.timings?.started && summary.run.timings?.completed) {
     console.log(`${stats.requests.total} requests in ${((summary.run.timings.completed - summary.run.timings.started) / 1000).toFixed(1)} s`);
   }
+  console.log(`Linting ${baseUrl}/openapi.json with @redocly/cli…`);
+  const lint = await lintServedOpenApi();
+  if (lint) problems.push(lint);
   if (problems.length) console.error(`Postman run failed: ${problems.join('; ')}.`);
   ok = problems.length === 0;
 } catch (err) {

@@ -42,9 +42,11 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
     registry.registerPath({
       method: route.method,
       path: openApiPath(route.path),
+      operationId: route.operationId,
       tags: [route.tag],
       summary: route.summary,
-      ...(route.access === 'anyone' ? {} : { security: [{ [bearer.name]: [] }] }),
+      // Public operations say so (`security: []`): no bearer token is needed, and none is sent.
+      security: route.access === 'anyone' ? [] : [{ [bearer.name]: [] }],
       request: {
         ...(route.params ? { params: route.params } : {}),
         ...(route.query ? { query: route.query } : {}),
@@ -64,11 +66,11 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
     });
   }
   const operations = [
-    ['/healthz', 'Liveness: the process answers (it asks nothing outside itself)'],
-    ['/readyz', 'Readiness: started, not shutting down, and not cut off from every backend (one dependency down does not make it unready)'],
+    ['/healthz', 'getLiveness', 'Liveness: the process answers (it asks nothing outside itself)'],
+    ['/readyz', 'getReadiness', 'Readiness: started, not shutting down, and not cut off from every backend (one dependency down does not make it unready)'],
   ] as const;
-  for (const [path, summary] of operations) {
-    registry.registerPath({ method: 'get', path, tags: ['operations'], summary, responses: { 200: { description: 'OK' }, ...(path === '/readyz' ? { 503: { description: 'Not ready; `reason` says why (starting, shutting_down, no_backend_reachable)' } } : {}) } });
+  for (const [path, operationId, summary] of operations) {
+    registry.registerPath({ method: 'get', path, operationId, tags: ['operations'], summary, security: [], responses: { 200: { description: 'OK' }, ...(path === '/readyz' ? { 503: { description: 'Not ready; `reason` says why (starting, shutting_down, no_backend_reachable)' } } : {}) } });
   }
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',

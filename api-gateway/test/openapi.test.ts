@@ -53,3 +53,16 @@ test('the browsable page and its assets are served without a CDN', async () => {
   expect(bundle.status).toBe(200);
   expect((await bundle.text()).length).toBeGreaterThan(100_000);
 });
+
+test('every operation has its own operationId and says whether it needs a token (security: [] when public)', async () => {
+  const doc = (await client(stack).get('/openapi.json')).body;
+  const operations = Object.entries(doc.paths as Record<string, Record<string, { operationId?: string; security?: unknown[] }>>).flatMap(([path, ops]) =>
+    Object.entries(ops).map(([method, op]) => ({ at: `${method.toUpperCase()} ${path}`, ...op })),
+  );
+  const ids = operations.map((op) => op.operationId);
+  expect(operations.filter((op) => !op.operationId)).toEqual([]);
+  expect(new Set(ids).size).toBe(ids.length);
+  expect(operations.filter((op) => !Array.isArray(op.security)).map((op) => op.at)).toEqual([]);
+  expect(doc.paths['/signin'].post.security).toEqual([]);
+  expect(doc.paths['/orders'].post.security).toEqual([{ bearerAuth: [] }]);
+});

@@ -7,7 +7,7 @@ const jwk = z.object({ kty: z.literal('EC'), crv: z.literal('P-256'), x: z.strin
 export function keyRoutes({ jwks }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
-      method: 'get', path: '/.well-known/jwks.json', tag: 'users', access: 'anyone', summary: 'The public keys that verify access tokens (JWKS)',
+      method: 'get', path: '/.well-known/jwks.json', operationId: 'getJwks', tag: 'users', access: 'anyone', summary: 'The public keys that verify access tokens (JWKS)',
       success: { status: 200, description: 'Every key that may have signed a live access token (several during a rotation); never a private part', schema: z.object({ keys: z.array(jwk) }) },
       problems: [],
       handle: async () => ({ status: 200, json: jwks, headers: { 'Cache-Control': 'public, max-age=300' } }),

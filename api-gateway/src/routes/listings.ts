@@ -5,7 +5,7 @@ import { type AnyRoute, defineRoute } from './route';
 export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
-      method: 'post', path: '/listings', tag: 'listings', access: 'signed-in', summary: 'List something for sale',
+      method: 'post', path: '/listings', operationId: 'createListing', tag: 'listings', access: 'signed-in', summary: 'List something for sale',
       body: contracts.createListingBody,
       success: { status: 201, description: 'The new listing', schema: contracts.listingReply },
       problems: [],
@@ -16,7 +16,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/listings', tag: 'listings', access: 'anyone', summary: 'Browse listings',
+      method: 'get', path: '/listings', operationId: 'listListings', tag: 'listings', access: 'anyone', summary: 'Browse listings',
       query: contracts.listingsQuery,
       cacheKey: ({ query }) => ({ resource: cached.listings, variant: `l${query.limit}o${query.offset}s${query.status ?? ''}u${query.sellerId ?? ''}` }),
       success: { status: 200, description: 'A page of listings, newest first', schema: contracts.pageOf(contracts.listing) },
@@ -27,7 +27,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/listings/:id', tag: 'listings', access: 'anyone', summary: 'A listing',
+      method: 'get', path: '/listings/:id', operationId: 'getListing', tag: 'listings', access: 'anyone', summary: 'A listing',
       params: contracts.idParams,
       cacheKey: ({ params }) => ({ resource: cached.listing(params.id), variant: 'v' }),
       success: { status: 200, description: 'The listing', schema: contracts.listingReply },
@@ -38,7 +38,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       },
     }),
     defineRoute({
-      method: 'patch', path: '/listings/:id', tag: 'listings', access: 'signed-in', summary: 'Edit a listing (seller only, not while reserved or sold)',
+      method: 'patch', path: '/listings/:id', operationId: 'updateListing', tag: 'listings', access: 'signed-in', summary: 'Edit a listing (seller only, not while reserved or sold)',
       params: contracts.idParams,
       body: contracts.updateListingBody,
       success: { status: 200, description: 'The edited listing', schema: contracts.listingReply },
@@ -50,7 +50,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       },
     }),
     defineRoute({
-      method: 'delete', path: '/listings/:id', tag: 'listings', access: 'signed-in', summary: 'Delete a listing (seller or admin, not while reserved or sold)',
+      method: 'delete', path: '/listings/:id', operationId: 'deleteListing', tag: 'listings', access: 'signed-in', summary: 'Delete a listing (seller or admin, not while reserved or sold)',
       params: contracts.idParams,
       success: { status: 204, description: 'Deleted' },
       problems: [403, 404, 409],

@@ -7,7 +7,7 @@ type OrderReply = { order: contracts.Order };
 export function orderRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
-      method: 'post', path: '/orders', tag: 'orders', access: 'signed-in', summary: 'Buy a listing (holds it for ORDER_TTL_SECONDS)',
+      method: 'post', path: '/orders', operationId: 'createOrder', tag: 'orders', access: 'signed-in', summary: 'Buy a listing (holds it for ORDER_TTL_SECONDS)',
       body: contracts.createOrderBody,
       success: { status: 201, description: 'The pending order and when its hold ends', schema: contracts.orderReply },
       problems: [403, 404, 409],
@@ -19,21 +19,21 @@ export function orderRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/orders', tag: 'orders', access: 'signed-in', summary: "The caller's orders",
+      method: 'get', path: '/orders', operationId: 'listOrders', tag: 'orders', access: 'signed-in', summary: "The caller's orders",
       query: contracts.ordersQuery,
       success: { status: 200, description: "A page of the caller's orders", schema: contracts.pageOf(contracts.order) },
       problems: [],
       handle: async ({ token, query }) => ({ status: 200, json: await rpc.call('orders.list', query, { token }) }),
     }),
     defineRoute({
-      method: 'get', path: '/orders/:id', tag: 'orders', access: 'signed-in', summary: 'An order (its buyer only)',
+      method: 'get', path: '/orders/:id', operationId: 'getOrder', tag: 'orders', access: 'signed-in', summary: 'An order (its buyer only)',
       params: contracts.idParams,
       success: { status: 200, description: 'The order', schema: contracts.orderReply },
       problems: [404],
       handle: async ({ token, params }) => ({ status: 200, json: await rpc.call('orders.get', { id: params.id }, { token }) }),
     }),
     defineRoute({
-      method: 'delete', path: '/orders/:id', tag: 'orders', access: 'signed-in', summary: 'Cancel a pending order (its buyer only)',
+      method: 'delete', path: '/orders/:id', operationId: 'cancelOrder', tag: 'orders', access: 'signed-in', summary: 'Cancel a pending order (its buyer only)',
       params: contracts.idParams,
       success: { status: 200, description: 'The cancelled order; the listing is for sale again', schema: contracts.orderReply },
       problems: [404, 409],

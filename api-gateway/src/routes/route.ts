@@ -35,6 +35,8 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   method: 'get' | 'post' | 'patch' | 'delete';
   /** Express syntax: `/listings/:id`. */
   path: string;
+  /** The OpenAPI operationId: a verb and a noun, unique across the gateway (client generators name methods after it). */
+  operationId: string;
   tag: 'users' | 'listings' | 'orders' | 'payments';
   summary: string;
   access: Access;
