@@ -20,6 +20,15 @@ const messageSchema = z.object({ orderId: z.uuid() });
 const PREFETCH = 16;
 const RETRY_DELAY_MS = 1000;
 const CONFIRM_TIMEOUT_MS = 5000;
+/** Expiry messages kept while the broker is away; beyond that the sweep expires the orders. */
+const MAX_UNSENT = 10_000;
+
+interface UnsentExpiry {
+  holdSeconds: number;
+  /** When the hold ends (this process's clock): a message sent late carries only what is left. */
+  dueAt: number;
+  headers: Record<string, string>;
+}
 /**
  * A message may come out of the wait queue a little before expires_at (the broker's clock and ms
  * rounding against the database's): wait for the rest rather than end a hold early. Much earlier means
@@ -39,6 +48,10 @@ type Outcome = 'ack' | 'retry' | 'abandon';
  */
 export class OrderExpiry implements ExpiryScheduler {
   private publisher: ConfirmChannel | undefined;
+  /** Expiry messages not yet confirmed by the broker, by order id (sent when the publisher is back). */
+  private readonly unsent = new Map<string, UnsentExpiry>();
+  private sending: Promise<void> | undefined;
+  private retry: NodeJS.Timeout | undefined;
   private consumer: { channel: Channel; tags: string[] } | undefined;
   private stopping = false;
   private readonly inFlight = new Set<Promise<void>>();
@@ -80,6 +93,7 @@ export class OrderExpiry implements ExpiryScheduler {
         });
       }
       this.publisher = publisher;
+      void this.sendUnsent();
       return () => {
         if (this.publisher === publisher) this.publisher = undefined;
       };
@@ -102,18 +116,63 @@ export class OrderExpiry implements ExpiryScheduler {
     }, 'order expiry consumer');
   }
 
-  /** Starts the hold's clock for a committed order. Never throws: the sweep expires the order if this fails. */
+  /**
+   * Starts the hold's clock for a committed order. Never throws. While the broker is away (or does not
+   * confirm) the message waits here, bounded, and is sent as soon as the publisher is back, with what is
+   * left of the hold as its TTL; only if this process stops first does the sweep expire the order.
+   */
   async schedule(orderId: string, holdSeconds: number): Promise<void> {
-    const channel = this.publisher;
-    const queue = this.queues.waits.get(holdSeconds);
-    if (!queue) {
+    if (!this.queues.waits.has(holdSeconds)) {
       this.logger.error('expiry message not published: no wait queue for this hold length; the sweep will expire the order', { orderId, holdSeconds });
       return;
     }
-    if (!channel) {
-      this.logger.error('expiry message not published: the broker is not connected; the sweep will expire the order', { orderId });
+    const message: UnsentExpiry = { holdSeconds, dueAt: Date.now() + holdSeconds * 1000, headers: contextHeaders(currentContext()) };
+    const channel = this.publisher;
+    if (channel && !this.unsent.size) {
+      try {
+        await this.publish(channel, orderId, message);
+        return;
+      } catch (err) {
+        this.logger.warn('expiry message not confirmed by the broker; it will be sent again', { orderId, err: describeError(err).message });
+      }
+    }
+    if (this.unsent.size >= MAX_UNSENT) {
+      this.logger.error('expiry message not published: too many are waiting for the broker; the sweep will expire the order', { orderId });
       return;
     }
+    this.unsent.set(orderId, message);
+    void this.sendUnsent();
+  }
+
+  /** Sends every message still waiting; those the broker does not confirm wait for the next try. */
+  private async sendUnsent(): Promise<void> {
+    while (this.sending) await this.sending;
+    if (!this.unsent.size) return;
+    this.sending = (async () => {
+      for (const [orderId, message] of [...this.unsent]) {
+        const channel = this.publisher;
+        if (!channel) break;
+        try {
+          await this.publish(channel, orderId, message);
+          this.unsent.delete(orderId);
+        } catch (err) {
+          this.logger.warn('expiry message not confirmed by the broker yet; it will be sent again', { orderId, err: describeError(err).message });
+          break;
+        }
+      }
+      if (this.unsent.size && !this.stopping) {
+        this.logger.warn('expiry messages waiting for the broker', { waiting: this.unsent.size });
+        clearTimeout(this.retry);
+        this.retry = setTimeout(() => void this.sendUnsent(), RETRY_DELAY_MS);
+        this.retry.unref();
+      }
+    })().finally(() => (this.sending = undefined));
+    return this.sending;
+  }
+
+  private async publish(channel: ConfirmChannel, orderId: string, message: UnsentExpiry): Promise<void> {
+    const queue = this.queues.waits.get(message.holdSeconds) as string;
+    const left = message.dueAt - Date.now();
     let timer: NodeJS.Timeout | undefined;
     try {
       await new Promise<void>((resolve, reject) => {
@@ -121,12 +180,17 @@ export class OrderExpiry implements ExpiryScheduler {
         channel.sendToQueue(
           queue,
           Buffer.from(JSON.stringify({ orderId })),
-          { persistent: true, contentType: 'application/json', messageId: orderId, headers: contextHeaders(currentContext()) },
+          {
+            persistent: true,
+            contentType: 'application/json',
+            messageId: orderId,
+            headers: message.headers,
+            // Sent late (after an outage): only what is left of the hold, not the whole of it again.
+            ...(left < message.holdSeconds * 1000 - 1000 ? { expiration: String(Math.max(1, left)) } : {}),
+          },
           (err: unknown) => (err ? reject(err instanceof Error ? err : new Error(String(err))) : resolve()),
         );
       });
-    } catch (err) {
-      this.logger.error('expiry message not confirmed by the broker; the sweep will expire the order', { orderId, err: describeError(err).message });
     } finally {
       clearTimeout(timer);
     }
@@ -135,6 +199,8 @@ export class OrderExpiry implements ExpiryScheduler {
   /** Stops consuming, lets expiries in progress finish; messages still waiting go back to the queue. */
   async stop(): Promise<void> {
     this.stopping = true;
+    clearTimeout(this.retry);
+    if (this.unsent.size) this.logger.warn('expiry messages not sent before stopping; the sweep will expire their orders', { waiting: this.unsent.size });
     const consumer = this.consumer;
     if (consumer) for (const tag of consumer.tags) await consumer.channel.cancel(tag).catch(() => undefined);
     for (const wait of this.waits) {
