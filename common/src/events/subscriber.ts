@@ -5,7 +5,7 @@ import { eventOwner } from '../contracts/callers';
 import { isDuplicateKey, type Knex } from '../db';
 import { describeError } from '../errors';
 import { runWithContext, type Logger } from '../logger';
-import { type Broker, consumeLegacyQueue, declareQuorumQueue, ensureDeadLetter, settleDelivery } from '../rpc/broker';
+import { type Broker, consumeWithLegacy, declareQuorumQueue, ensureDeadLetter, settleDelivery } from '../rpc/broker';
 import { contextFromHeaders } from '../rpc/envelope';
 import { eventSchemas, type EventType } from '../contracts/events';
 import { declareEventsExchange, eventFacts, type EventEnvelope } from './outbox';
@@ -64,8 +64,7 @@ export class EventSubscriber {
             () => undefined,
           );
         };
-        await channel.consume(queue, (msg) => msg && onMessage(msg));
-        if (sub.queue) await consumeLegacyQueue(scope, channel, queue, onMessage, { exchange, patterns: sub.patterns });
+        await consumeWithLegacy(scope, channel, queue, onMessage, { exchange, patterns: sub.patterns });
       }, `events ${sub.queue ?? sub.patterns.join(',')}`);
     }
   }

@@ -270,22 +270,24 @@ export async function declareQuorumQueue(channel: Channel, name: string, args: R
 }
 
 /**
- * Consumes the classic queue an earlier release used in place of `queue`, for as long as it exists, so
- * nothing waiting there is lost in an upgrade (README, "Upgrading to quorum queues"). An event queue is
- * first unbound, so that new events go only to the quorum queue.
+ * Consumes a quorum queue and, for as long as it exists, the classic queue an earlier release used in
+ * its place, so nothing waiting there is lost in an upgrade (README, "Upgrading from a release with
+ * classic queues"). An event queue's classic twin is first unbound, so that new events go only to the
+ * quorum queue. Returns the consumer tags, to cancel them at shutdown.
  */
-export async function consumeLegacyQueue(
+export async function consumeWithLegacy(
   scope: SetupScope,
   channel: Channel,
   queue: string,
   onMessage: (msg: ConsumeMessage) => void,
   unbind?: { exchange: string; patterns: readonly string[] },
-): Promise<string | undefined> {
+): Promise<string[]> {
+  const tags = [(await channel.consume(queue, (msg) => msg && onMessage(msg))).consumerTag];
   const legacy = legacyQueue(queue);
-  if (legacy === queue || !(await scope.exists(legacy))) return undefined;
+  if (legacy === queue || !(await scope.exists(legacy))) return tags;
   for (const pattern of unbind?.patterns ?? []) await channel.unbindQueue(legacy, unbind?.exchange ?? '', pattern);
-  const { consumerTag } = await channel.consume(legacy, (msg) => msg && onMessage(msg));
-  return consumerTag;
+  tags.push((await channel.consume(legacy, (msg) => msg && onMessage(msg))).consumerTag);
+  return tags;
 }
 
 export function deadLetterExchange(prefix: string): string {

@@ -4,7 +4,7 @@ import { rpcCallers } from '../contracts/callers';
 import { AppError, describeError, toAppError } from '../errors';
 import { runWithContext, type Logger } from '../logger';
 import { rpcHandled } from '../metrics';
-import { type Broker, consumeLegacyQueue, declareQuorumQueue, ensureDeadLetter, settleDelivery } from './broker';
+import { type Broker, consumeWithLegacy, declareQuorumQueue, ensureDeadLetter, settleDelivery } from './broker';
 import { contextFromHeaders, DIRECT_REPLY_TO, HEADER_DEADLINE, replyFacts, type ReplyEnvelope, type RequestEnvelope, requestEnvelopeSchema, requestFacts, rpcQueue } from './envelope';
 
 export interface RpcContext {
@@ -74,12 +74,8 @@ export class RpcServer {
         const channel = await scope.channel();
         await channel.prefetch(this.options.prefetch ?? 32);
         await declareQuorumQueue(channel, queue, { 'x-dead-letter-exchange': dlx });
-        const consumer = { channel, tags: [] as string[] };
-        const onMessage = (msg: ConsumeMessage) => void this.handle(channel, msg);
-        consumer.tags.push((await channel.consume(queue, (msg) => msg && onMessage(msg))).consumerTag);
         // Requests a gateway of the previous release sends to the classic queue are still answered.
-        const legacyTag = await consumeLegacyQueue(scope, channel, queue, onMessage);
-        if (legacyTag) consumer.tags.push(legacyTag);
+        const consumer = { channel, tags: await consumeWithLegacy(scope, channel, queue, (msg: ConsumeMessage) => void this.handle(channel, msg)) };
         this.consumers.add(consumer);
         return () => this.consumers.delete(consumer);
       }, `rpc server ${queue}`);

@@ -1,6 +1,6 @@
 import type { Channel, ConfirmChannel, ConsumeMessage } from 'amqplib';
 import { z } from 'zod';
-import { type Broker, consumeLegacyQueue, contextFromHeaders, contextHeaders, currentContext, declareQuorumQueue, describeError, ensureDeadLetter, type Logger, quorumQueue, runWithContext, settleDelivery } from '@market/common';
+import { type Broker, consumeWithLegacy, contextFromHeaders, contextHeaders, currentContext, declareQuorumQueue, describeError, ensureDeadLetter, type Logger, quorumQueue, runWithContext, settleDelivery } from '@market/common';
 import type { ExpiryScheduler, OrdersDeps } from '../domain/deps';
 import { expireOrder } from '../domain/expire-order';
 import { backgroundBudgetMs } from '../domain/listing-sync';
@@ -103,11 +103,8 @@ export class OrderExpiry implements ExpiryScheduler {
       const channel = await scope.channel();
       await channel.prefetch(PREFETCH);
       await declareExpired(channel);
-      const onMessage = (msg: ConsumeMessage) => this.track(this.handle(channel, msg));
-      const tags = [(await channel.consume(this.queues.expired, (msg) => msg && onMessage(msg))).consumerTag];
       // Holds that were waiting in the classic queues of an earlier release still expire, on time.
-      const legacyTag = await consumeLegacyQueue(scope, channel, this.queues.expired, onMessage);
-      if (legacyTag) tags.push(legacyTag);
+      const tags = await consumeWithLegacy(scope, channel, this.queues.expired, (msg: ConsumeMessage) => this.track(this.handle(channel, msg)));
       const consumer = { channel, tags };
       this.consumer = consumer;
       return () => {

@@ -132,6 +132,20 @@ export function createStripeProvider(opts: StripeProviderOptions): PaymentProvid
     return { status: 'authorized', providerRef: mine.id };
   }
 
+  /**
+   * A capture or cancel: done when Stripe says the intent is there already, and after an unclear
+   * answer when reading it back finds it there.
+   */
+  async function moveTo(providerRef: string, target: PaymentIntentStatus, step: () => Promise<unknown>): Promise<void> {
+    try {
+      await step();
+    } catch (err) {
+      if (isInState(err, target)) return;
+      if (!isUnclear(err)) throw toAppError(err);
+      await readBack(providerRef, target, err);
+    }
+  }
+
   /** After an unclear capture or cancel: done if the intent sits where the step would have put it. */
   async function readBack(providerRef: string, target: PaymentIntentStatus, cause: unknown): Promise<void> {
     let intent: Stripe.PaymentIntent;
@@ -214,24 +228,12 @@ export function createStripeProvider(opts: StripeProviderOptions): PaymentProvid
 
     async capture(providerRef: string, idempotencyKey: string): Promise<void> {
       assertValidIdempotencyKey(idempotencyKey);
-      try {
-        await stripe.paymentIntents.capture(providerRef, {}, { idempotencyKey });
-      } catch (err) {
-        if (isInState(err, 'succeeded')) return;
-        if (!isUnclear(err)) throw toAppError(err);
-        await readBack(providerRef, 'succeeded', err);
-      }
+      await moveTo(providerRef, 'succeeded', () => stripe.paymentIntents.capture(providerRef, {}, { idempotencyKey }));
     },
 
     async cancel(providerRef: string, idempotencyKey: string): Promise<void> {
       assertValidIdempotencyKey(idempotencyKey);
-      try {
-        await stripe.paymentIntents.cancel(providerRef, {}, { idempotencyKey });
-      } catch (err) {
-        if (isInState(err, 'canceled')) return;
-        if (!isUnclear(err)) throw toAppError(err);
-        await readBack(providerRef, 'canceled', err);
-      }
+      await moveTo(providerRef, 'canceled', () => stripe.paymentIntents.cancel(providerRef, {}, { idempotencyKey }));
     },
 
     async refund(providerRef: string, idempotencyKey: string): Promise<void> {
