@@ -5,6 +5,7 @@ import { migrations } from './data-access/migrations';
 import { OrderRepository } from './data-access/order-repository';
 import { WaitlistRepository } from './data-access/waitlist-repository';
 import type { OrdersDeps } from './domain/deps';
+import { subscribeOrders } from './entry-points/events';
 import { OrderExpiry } from './entry-points/expiry';
 import { serveOrders } from './entry-points/rpc';
 import { Sweep, type SweepOptions } from './entry-points/sweep';
@@ -40,6 +41,7 @@ export function startOrdersService(config: Readonly<OrdersConfig>, logger?: Logg
       const expiry = new OrderExpiry(parts.broker, deps, { prefix: config.BUS_PREFIX, holdSeconds: [...new Set([config.ORDER_TTL_SECONDS, config.WAITLIST_HOLD_SECONDS])] });
       const sweep = new Sweep(deps, { ...(options.sweepIntervalMs ? { intervalMs: options.sweepIntervalMs } : {}) });
       serveOrders(parts.rpc, deps);
+      subscribeOrders(parts.events, deps);
       await expiry.start();
       await sweep.start(parts.broker);
       // After the RPC server has drained; the sweep first, since it may still be expiring orders.

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { id, isoTimestamp, pageQuery } from './common';
 import { minorUnits } from './money';
 
-export const ORDER_STATUSES = ['pending', 'complete', 'cancelled', 'expired'] as const;
+export const ORDER_STATUSES = ['pending', 'complete', 'cancelled', 'expired', 'refunded'] as const;
 
 export const createOrderBody = z.object({ listingId: id }).strict();
 export const ordersQuery = z.object({ ...pageQuery, status: z.enum(ORDER_STATUSES).optional() }).strict();
@@ -34,6 +34,8 @@ export const ordersRpc = {
   cancel: z.object({ id }).strict(),
   /** Internal, from payments-service: pending → complete, only if still pending and unexpired. */
   complete: z.object({ id }).strict(),
+  /** Internal, from payments-service once a complete order's payment was refunded: complete → refunded. */
+  refund: z.object({ id }).strict(),
   joinWaitlist: z.object({ listingId: id }).strict(),
   leaveWaitlist: z.object({ listingId: id }).strict(),
   listWaitlist: z.object({}).strict(),

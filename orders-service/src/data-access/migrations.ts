@@ -127,4 +127,22 @@ export const migrations: Migration[] = [
       await db.schema.dropTable('waitlist_entries');
     },
   },
+  {
+    // A complete order whose payment was refunded: its own status, so it no longer reads as a sale to be
+    // honoured. The status column is an ENUM: the new value goes last, which MySQL and MariaDB apply to
+    // the table's definition alone (existing rows keep their stored index), without copying the table.
+    name: '004_order_refunded',
+    async up(db) {
+      await db.schema.alterTable('orders', (t) => {
+        t.enum('status', ['pending', 'complete', 'cancelled', 'expired', 'refunded']).notNullable().alter();
+      });
+    },
+    async down(db) {
+      // The old ENUM has no place for them: a refunded order goes back to what it was before, complete.
+      await db('orders').where({ status: 'refunded' }).update({ status: 'complete' });
+      await db.schema.alterTable('orders', (t) => {
+        t.enum('status', ['pending', 'complete', 'cancelled', 'expired']).notNullable().alter();
+      });
+    },
+  },
 ];

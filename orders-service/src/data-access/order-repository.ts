@@ -70,6 +70,9 @@ export interface BuyerHold {
   listingId: string;
 }
 
+/** The orders that sold their listing: paid, whether or not the money was later refunded. */
+const SOLD_STATUSES: readonly OrderStatus[] = ['complete', 'refunded'];
+
 /** What a conditional transition out of `pending` also requires. */
 export interface TransitionGuard {
   buyerId?: string;
@@ -125,9 +128,10 @@ export class OrderRepository {
 
   /**
    * pending → `to` as one conditional UPDATE: of a cancel, an expiry and a payment racing for the same
-   * order exactly one changes the row; the others see 0 rows and report why.
+   * order exactly one changes the row; the others see 0 rows and report why. Never to `refunded`: only a
+   * complete order is refunded (markRefunded).
    */
-  async leavePending(id: string, to: Exclude<OrderStatus, 'pending'>, guard: TransitionGuard, trx: Knex): Promise<boolean> {
+  async leavePending(id: string, to: Exclude<OrderStatus, 'pending' | 'refunded'>, guard: TransitionGuard, trx: Knex): Promise<boolean> {
     const query = trx('orders').where({ id, status: 'pending' });
     if (guard.buyerId !== undefined) query.where('buyer_id', guard.buyerId);
     if (guard.hold === 'due') query.whereRaw(`expires_at <= ${DB_NOW}`);
@@ -140,6 +144,26 @@ export class OrderRepository {
       ...(to === 'cancelled' ? { cancelled_at: trx.raw(DB_NOW) } : {}),
     });
     return affected === 1;
+  }
+
+  /**
+   * complete → refunded as one conditional UPDATE, only for the order's buyer: of two refunds racing (the
+   * RPC and the payment's event) exactly one changes the row; the other sees 0 rows. The listing's
+   * bookkeeping is left as it is: the goods stay sold.
+   */
+  async markRefunded(id: string, buyerId: string, trx: Knex): Promise<boolean> {
+    const affected = await trx('orders').where({ id, buyer_id: buyerId, status: 'complete' }).update({ status: 'refunded', updated_at: trx.raw(DB_NOW) });
+    return affected === 1;
+  }
+
+  /**
+   * The order as last committed, whatever snapshot the caller's transaction reads from (a locking read,
+   * held until it ends): after a conditional UPDATE that changed nothing, a plain read could still show
+   * the state a concurrent transaction has just changed.
+   */
+  async findCurrent(id: string, trx: Knex.Transaction): Promise<OrderRecord | undefined> {
+    const row = (await trx('orders').where({ id }).first().forUpdate()) as OrderRow | undefined;
+    return row && toRecord(row);
   }
 
   /** Milliseconds until the hold of `id` ends by the database clock (negative once it has). */
@@ -171,9 +195,12 @@ export class OrderRepository {
     return row && toRecord(row);
   }
 
-  /** Whether an order for the listing was paid: a listing is sold only through this service. */
+  /**
+   * Whether an order for the listing was paid: a listing is sold only through this service. A refunded
+   * order's listing stays sold too (the goods were handed over; the refund only returned the money).
+   */
   async listingWasSold(listingId: string, trx: Knex): Promise<boolean> {
-    return (await trx('orders').where({ listing_id: listingId, status: 'complete' }).first('id')) !== undefined;
+    return (await trx('orders').where({ listing_id: listingId }).whereIn('status', SOLD_STATUSES).first('id')) !== undefined;
   }
 
   async markListingSoldConfirmed(id: string): Promise<void> {
@@ -192,9 +219,12 @@ export class OrderRepository {
     return rows.map(toRecord);
   }
 
-  /** Completed orders whose listing listings-service has not confirmed as sold. */
+  /**
+   * Paid orders (complete, or refunded since) whose listing listings-service has not confirmed as sold:
+   * a refund that lands before the sale was confirmed must not leave the listing reserved for ever.
+   */
   async awaitingSoldMark(limit: number): Promise<OrderRecord[]> {
-    const rows = (await this.db('orders').where({ listing_sold_confirmed: false, status: 'complete' }).orderBy('updated_at').limit(limit)) as OrderRow[];
+    const rows = (await this.db('orders').where({ listing_sold_confirmed: false }).whereIn('status', SOLD_STATUSES).orderBy('updated_at').limit(limit)) as OrderRow[];
     return rows.map(toRecord);
   }
 

@@ -7,7 +7,7 @@ import { releaseListingOf } from './listing-sync';
 export type ExpiryOutcome =
   | { kind: 'expired' }
   | { kind: 'unknown' }
-  /** Complete, cancelled or expired already: nothing to do. */
+  /** Complete, refunded, cancelled or expired already: nothing to do. */
   | { kind: 'settled'; status: OrderRecord['status'] }
   /** Still pending and its hold has not ended; `msLeft` by the database clock. */
   | { kind: 'not_due'; msLeft: number };

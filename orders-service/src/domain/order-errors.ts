@@ -1,13 +1,23 @@
 import { AppError, notFound } from '@market/common';
-import type { OrderRecord } from '../data-access/order-repository';
+import type { OrderRecord, OrderStatus } from '../data-access/order-repository';
 
 /** Same sentence as listings-service's: the buyer reads it whichever service noticed the conflict. */
 export const RESERVED_DETAIL = 'This listing is being checked out by someone else, please come back later';
+
+/** An order that was never paid: only a complete one can be refunded (a refunded one again is no error, it is idempotent). */
+export type UnrefundableStatus = Exclude<OrderStatus, 'complete' | 'refunded'>;
+
+const WHY_NOT_REFUNDABLE: Record<UnrefundableStatus, string> = {
+  pending: 'it has not been paid',
+  cancelled: 'it was cancelled before it was paid',
+  expired: 'it expired before it was paid',
+};
 
 const WHY_NOT_PENDING: Record<OrderRecord['status'], string> = {
   complete: 'it has already been paid',
   cancelled: 'it was cancelled',
   expired: 'it expired: its hold on the listing ended before it was paid',
+  refunded: 'it was paid and then refunded',
   // Pending but past its hold: the expiry is a moment away, and paying now would sell a released listing.
   pending: 'its hold on the listing has ended',
 };
@@ -17,6 +27,7 @@ export const orderErrors = {
   notFound: () => notFound('The order'),
   notPending: (order: OrderRecord, action: 'cancelled' | 'paid') =>
     new AppError(409, 'order_not_pending', `This order can no longer be ${action}: ${WHY_NOT_PENDING[order.status]}.`),
+  notRefundable: (status: UnrefundableStatus) => new AppError(409, 'order_not_refundable', `This order cannot be refunded: ${WHY_NOT_REFUNDABLE[status]}.`),
   listingReserved: () => new AppError(409, 'listing_reserved', RESERVED_DETAIL),
   // The buyer's own bounds (buyer-holds.ts): said as what they can do next, not as a conflict with someone else.
   alreadyHolding: (orderId: string) =>

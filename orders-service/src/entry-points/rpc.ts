@@ -8,6 +8,7 @@ import { joinWaitlist } from '../domain/join-waitlist';
 import { leaveWaitlist } from '../domain/leave-waitlist';
 import { listOrders } from '../domain/list-orders';
 import { listWaitlist } from '../domain/list-waitlist';
+import { refundOrder } from '../domain/refund-order';
 
 // Every order belongs to a person: there is no anonymous or service-wide access, even internally
 // (payments-service forwards the buyer's actor).
@@ -19,6 +20,7 @@ export function serveOrders(rpc: RpcServer, deps: OrdersDeps): void {
     .serve('orders.get', async (payload, { actor }) => ({ order: await getOrder(deps, requireActor(actor), validate(schemas.get, payload, 'message').id) }))
     .serve('orders.cancel', async (payload, { actor }) => ({ order: await cancelOrder(deps, requireActor(actor), validate(schemas.cancel, payload, 'message').id) }))
     .serve('orders.complete', async (payload, { actor }) => ({ order: await completeOrder(deps, requireActor(actor), validate(schemas.complete, payload, 'message').id) }))
+    .serve('orders.refund', async (payload, { actor }) => ({ order: await refundOrder(deps, requireActor(actor), validate(schemas.refund, payload, 'message').id) }))
     .serve('orders.joinWaitlist', async (payload, { actor }) => ({ entry: await joinWaitlist(deps, requireActor(actor), validate(schemas.joinWaitlist, payload, 'message').listingId) }))
     .serve('orders.leaveWaitlist', async (payload, { actor }) => {
       await leaveWaitlist(deps, requireActor(actor), validate(schemas.leaveWaitlist, payload, 'message').listingId);
