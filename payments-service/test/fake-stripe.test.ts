@@ -1,4 +1,9 @@
-import { type FakeStripe, IDEMPOTENCY_KEY_TTL_MS, startFakeStripe, VALID_KEY } from './fake-stripe';
+import { createServer, type IncomingHttpHeaders } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import Stripe from 'stripe';
+import { eventually } from '../../test/support/http';
+import { STRIPE_AUTHENTICATION_TEST_METHODS } from '../src/providers/stripe-test-cards';
+import { FAKE_API_VERSION, type FakeStripe, IDEMPOTENCY_KEY_TTL_MS, startFakeStripe, VALID_KEY, type FakeWebhook } from './fake-stripe';
 
 /* ------------------------------------------------------------------------------------------------
  * The stand-in for Stripe answers as Stripe does: one test per rule of Stripe's that a simpler fake
@@ -45,6 +50,29 @@ describe('the Stripe stand-in', () => {
     'metadata[orderId]': 'order-1',
     ...overrides,
   });
+
+  /** The official SDK, pointed at the stand-in: what the adapter uses. No retries, so every call is one request. */
+  const sdk = (fake: FakeStripe = stripe): Stripe =>
+    new Stripe(VALID_KEY, { apiVersion: FAKE_API_VERSION, host: '127.0.0.1', port: fake.port, protocol: 'http', maxNetworkRetries: 0 });
+
+  const createParams = (overrides: Partial<Stripe.PaymentIntentCreateParams> = {}): Stripe.PaymentIntentCreateParams => ({
+    amount: 4250,
+    currency: 'usd',
+    payment_method: 'pm_card_visa',
+    confirm: true,
+    capture_method: 'manual',
+    metadata: { orderId: 'order-1' },
+    ...overrides,
+  });
+
+  async function cardErrorOf(pending: Promise<unknown>): Promise<Stripe.errors.StripeCardError> {
+    const err = await pending.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    if (!(err instanceof Stripe.errors.StripeCardError)) throw new Error(`expected a card error, got ${String(err)}`);
+    return err;
+  }
 
   describe('idempotency keys', () => {
     test('a 500 is stored under its key and replayed for that key, marked Idempotent-Replayed', async () => {
@@ -271,6 +299,341 @@ describe('the Stripe stand-in', () => {
 
       expect(capture.status).toBe(400);
       expect(capture.body.error).toMatchObject({ code: 'payment_intent_unexpected_state', payment_intent: { status: 'canceled', cancellation_reason: 'automatic' } });
+    });
+  });
+
+  describe('cards that need the buyer (3-D Secure)', () => {
+    test('every intent carries its client secret, and no next action when it needs none', async () => {
+      const created = await sdk().paymentIntents.create(createParams());
+
+      expect(created.client_secret).toMatch(new RegExp(`^${created.id}_secret_[A-Za-z0-9]+$`));
+      expect(created.next_action).toBeNull();
+    });
+
+    test.each(Object.keys(STRIPE_AUTHENTICATION_TEST_METHODS))('%s leaves the intent in requires_action, for Stripe.js, holding nothing yet', async (paymentMethod) => {
+      const client = sdk();
+
+      const created = await client.paymentIntents.create(createParams({ payment_method: paymentMethod }));
+
+      expect(created).toMatchObject({ status: 'requires_action', amount_capturable: 0, latest_charge: null, last_payment_error: null });
+      expect(created.next_action).toEqual({
+        type: 'use_stripe_sdk',
+        use_stripe_sdk: { type: 'three_d_secure_redirect', stripe_js: expect.stringMatching(/^https:\/\/hooks\.stripe\.com\/.+src_client_secret_/), source: expect.stringMatching(/^src_/) },
+      });
+      expect(created.client_secret).toMatch(new RegExp(`^${created.id}_secret_`));
+      // Read back with a secret key, as the adapter does: the client secret comes with it.
+      expect(await client.paymentIntents.retrieve(created.id)).toMatchObject({ status: 'requires_action', client_secret: created.client_secret });
+    });
+
+    test('cards that need authentication only off-session or only if asked (…OnSetup, …Optional) authorize a one-off payment at once', async () => {
+      const client = sdk();
+
+      const onSetup = await client.paymentIntents.create(createParams({ payment_method: 'pm_card_authenticationRequiredOnSetup' }));
+      const optional = await client.paymentIntents.create(createParams({ payment_method: 'pm_card_threeDSecureOptional' }));
+
+      expect([onSetup.status, optional.status]).toEqual(['requires_capture', 'requires_capture']);
+    });
+
+    test('with error_on_requires_action, Stripe declines instead: a 402 authentication_required card error', async () => {
+      const err = await cardErrorOf(sdk().paymentIntents.create(createParams({ payment_method: 'pm_card_authenticationRequired', error_on_requires_action: true })));
+
+      expect(err).toMatchObject({
+        statusCode: 402,
+        code: 'authentication_required',
+        decline_code: 'authentication_required',
+        message: 'Your card was declined. This transaction requires authentication.',
+      });
+      expect(err.payment_intent).toMatchObject({
+        status: 'requires_payment_method',
+        next_action: null,
+        last_payment_error: { type: 'card_error', code: 'authentication_required', decline_code: 'authentication_required' },
+      });
+    });
+
+    test('the buyer completes 3-D Secure: the intent holds the amount, and captures', async () => {
+      const client = sdk();
+      const created = await client.paymentIntents.create(createParams({ payment_method: 'pm_card_threeDSecureRequired' }));
+
+      stripe.authenticate(created.id, 'complete');
+      const authorized = await client.paymentIntents.retrieve(created.id);
+      const captured = await client.paymentIntents.capture(created.id);
+
+      expect(authorized).toMatchObject({ status: 'requires_capture', amount_capturable: 4250, next_action: null, latest_charge: expect.stringMatching(/^ch_/) });
+      expect(captured).toMatchObject({ status: 'succeeded', amount_received: 4250 });
+      expect(() => stripe.authenticate(created.id, 'complete')).toThrow(/not waiting for the buyer/);
+    });
+
+    test('the buyer fails 3-D Secure: requires_payment_method, with payment_intent_authentication_failure and no charge', async () => {
+      const client = sdk();
+      const created = await client.paymentIntents.create(createParams({ payment_method: 'pm_card_authenticationRequired' }));
+
+      stripe.authenticate(created.id, 'fail');
+      const failed = await client.paymentIntents.retrieve(created.id);
+
+      expect(failed).toMatchObject({ status: 'requires_payment_method', next_action: null, latest_charge: null, amount_capturable: 0 });
+      // Stripe's words on the intent, as its iOS and Android SDKs' fixtures record them (Stripe.js shows the buyer its own).
+      expect(failed.last_payment_error).toMatchObject({
+        type: 'invalid_request_error',
+        code: 'payment_intent_authentication_failure',
+        message: 'The provided PaymentMethod has failed authentication. You can provide payment_method_data or a new PaymentMethod to attempt to fulfill this PaymentIntent again.',
+        doc_url: 'https://stripe.com/docs/error-codes/payment-intent-authentication-failure',
+      });
+      expect(failed.last_payment_error?.decline_code).toBeUndefined();
+    });
+
+    test('a card that declines after authentication: the buyer completes 3-D Secure and the payment is declined all the same', async () => {
+      const client = sdk();
+      const created = await client.paymentIntents.create(createParams({ payment_method: 'pm_card_authenticationRequiredChargeDeclinedInsufficientFunds' }));
+
+      stripe.authenticate(created.id, 'complete');
+      const declined = await client.paymentIntents.retrieve(created.id);
+
+      expect(declined).toMatchObject({
+        status: 'requires_payment_method',
+        amount_capturable: 0,
+        last_payment_error: { type: 'card_error', code: 'card_declined', decline_code: 'insufficient_funds', message: 'Your card has insufficient funds.', charge: declined.latest_charge },
+      });
+      expect(declined.latest_charge).toMatch(/^ch_/);
+      expect(await client.paymentIntents.capture(created.id).catch((e: unknown) => e)).toMatchObject({ code: 'payment_intent_unexpected_state' });
+    });
+
+    test('an intent still waiting for the buyer can be cancelled', async () => {
+      const client = sdk();
+      const created = await client.paymentIntents.create(createParams({ payment_method: 'pm_card_threeDSecure2Required' }));
+
+      const canceled = await client.paymentIntents.cancel(created.id);
+
+      expect(canceled).toMatchObject({ status: 'canceled', next_action: null });
+      expect(stripe.events.map((e) => e.type)).toEqual(['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.canceled']);
+    });
+  });
+
+  describe('events', () => {
+    const typesOf = (fake: FakeStripe = stripe): string[] => fake.events.map((e) => e.type);
+
+    test('a payment created and captured: created, amount_capturable_updated, succeeded, each with a snapshot and its request', async () => {
+      const client = sdk();
+      const created = await client.paymentIntents.create(createParams(), { idempotencyKey: 'k-events-create' });
+      const captured = await client.paymentIntents.capture(created.id, {}, { idempotencyKey: 'k-events-capture' });
+
+      expect(typesOf()).toEqual(['payment_intent.created', 'payment_intent.amount_capturable_updated', 'payment_intent.succeeded']);
+      const [first, held, done] = stripe.events;
+      expect(first).toEqual({
+        id: expect.stringMatching(/^evt_/),
+        object: 'event',
+        api_version: '2026-10-28.endive',
+        created: Math.floor(clock / 1000),
+        data: { object: expect.objectContaining({ id: created.id, object: 'payment_intent' }) },
+        livemode: false,
+        pending_webhooks: 0,
+        request: { id: created.lastResponse.requestId, idempotency_key: 'k-events-create' },
+        type: 'payment_intent.created',
+      });
+      expect(created.lastResponse.requestId).toMatch(/^req_/);
+      // Each event keeps the object as it was then, whatever happened to it since.
+      expect(held?.data.object).toMatchObject({ status: 'requires_capture', amount_capturable: 4250 });
+      expect(held?.request).toEqual({ id: created.lastResponse.requestId, idempotency_key: 'k-events-create' });
+      expect(done?.data.object).toMatchObject({ status: 'succeeded', amount_received: 4250 });
+      expect(done?.request).toEqual({ id: captured.lastResponse.requestId, idempotency_key: 'k-events-capture' });
+    });
+
+    test('a replayed request changes nothing, so records no event; a decline is payment_failed', async () => {
+      const client = sdk();
+      await client.paymentIntents.create(createParams(), { idempotencyKey: 'k-events-replay' });
+      await client.paymentIntents.create(createParams(), { idempotencyKey: 'k-events-replay' });
+      await cardErrorOf(client.paymentIntents.create(createParams({ payment_method: 'pm_card_chargeDeclined' })));
+
+      expect(typesOf()).toEqual(['payment_intent.created', 'payment_intent.amount_capturable_updated', 'payment_intent.created', 'payment_intent.payment_failed']);
+      expect(stripe.events[3]?.data.object).toMatchObject({ status: 'requires_payment_method', last_payment_error: { code: 'card_declined' } });
+    });
+
+    test('3-D Secure: requires_action, then payment_failed when the buyer fails it, from no request of the merchant', async () => {
+      const created = await sdk().paymentIntents.create(createParams({ payment_method: 'pm_card_authenticationRequired' }));
+      stripe.authenticate(created.id, 'fail');
+
+      expect(typesOf()).toEqual(['payment_intent.created', 'payment_intent.requires_action', 'payment_intent.payment_failed']);
+      expect(stripe.events[1]?.data.object).toMatchObject({ status: 'requires_action', next_action: { type: 'use_stripe_sdk' } });
+      expect(stripe.events[2]).toMatchObject({
+        request: { id: null, idempotency_key: null },
+        data: { object: { status: 'requires_payment_method', last_payment_error: { code: 'payment_intent_authentication_failure' } } },
+      });
+    });
+
+    test('a refund that succeeds at once: charge.refunded, with the charge fully refunded', async () => {
+      const client = sdk();
+      const created = await client.paymentIntents.create(createParams());
+      await client.paymentIntents.capture(created.id);
+
+      const refund = await client.refunds.create({ payment_intent: created.id }, { idempotencyKey: 'k-events-refund' });
+
+      expect(typesOf().slice(3)).toEqual(['charge.refunded']);
+      expect(stripe.events[3]).toMatchObject({
+        request: { id: refund.lastResponse.requestId, idempotency_key: 'k-events-refund' },
+        data: { object: { object: 'charge', id: created.latest_charge, payment_intent: created.id, amount_captured: 4250, amount_refunded: 4250, refunded: true } },
+      });
+    });
+
+    test('a pending refund: charge.refund.updated and refund.updated as it settles, then charge.refunded; a failed one, refund.failed', async () => {
+      const client = sdk();
+      const intentIds: string[] = [];
+      for (let i = 0; i < 2; i++) {
+        const created = await client.paymentIntents.create(createParams());
+        await client.paymentIntents.capture(created.id);
+        intentIds.push(created.id);
+      }
+      stripe.refundOutcome = 'pending';
+      const goesThrough = await client.refunds.create({ payment_intent: intentIds[0] as string });
+      const fails = await client.refunds.create({ payment_intent: intentIds[1] as string });
+      const before = stripe.events.length;
+
+      stripe.settleRefund(goesThrough.id, 'succeeded');
+      stripe.settleRefund(fails.id, 'failed');
+
+      expect(typesOf().slice(before)).toEqual(['charge.refund.updated', 'refund.updated', 'charge.refunded', 'charge.refund.updated', 'refund.updated', 'refund.failed']);
+      const settled = stripe.events.slice(before);
+      expect(settled[1]?.data.object).toMatchObject({ object: 'refund', id: goesThrough.id, status: 'succeeded' });
+      expect(settled[2]?.data.object).toMatchObject({ object: 'charge', payment_intent: intentIds[0], amount_refunded: 4250, refunded: true });
+      expect(settled[5]?.data.object).toMatchObject({ object: 'refund', id: fails.id, status: 'failed', failure_reason: 'expired_or_canceled_card' });
+    });
+
+    test('an authorization that expires: payment_intent.canceled, cancellation_reason automatic', async () => {
+      const created = await sdk().paymentIntents.create(createParams());
+
+      stripe.expire(created.id);
+
+      expect(typesOf().at(-1)).toBe('payment_intent.canceled');
+      expect(stripe.events.at(-1)).toMatchObject({ request: { id: null, idempotency_key: null }, data: { object: { id: created.id, status: 'canceled', cancellation_reason: 'automatic' } } });
+    });
+
+    test('a dispute of a captured payment: charge.dispute.created, a dispute that needs a response', async () => {
+      const client = sdk();
+      const created = await client.paymentIntents.create(createParams());
+      expect(() => stripe.dispute(created.id)).toThrow(/no captured charge/);
+      await client.paymentIntents.capture(created.id);
+
+      const dispute = stripe.dispute(created.id);
+
+      expect(typesOf().at(-1)).toBe('charge.dispute.created');
+      expect(stripe.events.at(-1)?.data.object).toEqual(dispute);
+      expect(dispute).toMatchObject({
+        id: expect.stringMatching(/^dp_/),
+        object: 'dispute',
+        amount: 4250,
+        currency: 'usd',
+        charge: created.latest_charge,
+        payment_intent: created.id,
+        reason: 'fraudulent',
+        status: 'needs_response',
+        created: Math.floor(clock / 1000),
+      });
+    });
+  });
+
+  describe('webhook delivery', () => {
+    interface Received {
+      headers: IncomingHttpHeaders;
+      body: string;
+    }
+    const SECRET = 'whsec_fake_test_secret';
+    const closing: (() => Promise<void>)[] = [];
+    afterEach(async () => {
+      await Promise.all(closing.splice(0).map((close) => close()));
+    });
+
+    /** A webhook endpoint: records what it receives and answers the status `statusOf` gives (the nth request, from 0). */
+    async function startReceiver(statusOf: (n: number) => number = () => 200): Promise<{ webhook: FakeWebhook; received: Received[] }> {
+      const received: Received[] = [];
+      const server = createServer((req, res) => {
+        let body = '';
+        req.setEncoding('utf8');
+        req.on('data', (chunk: string) => (body += chunk));
+        req.on('end', () => {
+          const status = statusOf(received.length);
+          received.push({ headers: req.headers, body });
+          res.writeHead(status, { 'content-type': 'application/json' }).end('{}');
+        });
+      });
+      await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
+      closing.push(
+        () =>
+          new Promise<void>((done) => {
+            server.closeAllConnections();
+            server.close(() => done());
+          }),
+      );
+      return { webhook: { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}/webhooks/stripe`, secret: SECRET }, received };
+    }
+
+    test('each event reaches the endpoint, signed so that stripe.webhooks.constructEvent accepts it, and only with the right secret', async () => {
+      const { webhook, received } = await startReceiver();
+      stripe.webhook = webhook;
+      const client = sdk();
+
+      const created = await client.paymentIntents.create(createParams());
+      await stripe.settled();
+
+      expect(received).toHaveLength(2);
+      expect(stripe.deliveries).toEqual(expect.arrayContaining(stripe.events.map((e) => ({ eventId: e.id, status: 200 }))));
+      expect(stripe.deliveries).toHaveLength(2);
+      // Stripe does not promise order: match them by id.
+      for (const { headers, body } of received) {
+        expect(headers['content-type']).toBe('application/json; charset=utf-8');
+        expect(headers['user-agent']).toBe('Stripe/1.0 (+https://stripe.com/docs/webhooks)');
+        const signature = headers['stripe-signature'] as string;
+        expect(signature).toMatch(/^t=\d+,v1=[0-9a-f]{64}$/);
+        const event = client.webhooks.constructEvent(body, signature, SECRET);
+        expect(event).toEqual(stripe.events.find((e) => e.id === event.id));
+        expect(event).toMatchObject({ pending_webhooks: 1, data: { object: { id: created.id } } });
+        expect(() => client.webhooks.constructEvent(body, signature, 'whsec_someone_else')).toThrow(Stripe.errors.StripeSignatureVerificationError);
+        expect(() => client.webhooks.constructEvent(body.replace('4250', '1'), signature, SECRET)).toThrow(Stripe.errors.StripeSignatureVerificationError);
+      }
+    });
+
+    test('an endpoint that answers 500 gets the event again, until it answers 2xx', async () => {
+      const { webhook, received } = await startReceiver((n) => (n === 0 ? 500 : 200));
+      const fake = await startFakeStripe({ webhook });
+      closing.push(() => fake.close());
+
+      await sdk(fake).paymentIntents.create(createParams({ confirm: false }));
+
+      expect(await eventually(async () => fake.deliveries.length === 2, 5_000, 20)).toBe(true);
+      await fake.settled();
+      const [event] = fake.events;
+      expect(fake.deliveries).toEqual([
+        { eventId: event?.id, status: 500 },
+        { eventId: event?.id, status: 200 },
+      ]);
+      expect(received.map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual([event?.id, event?.id]);
+    });
+
+    test('deliver() sends an event again now, and answers the endpoint\'s status', async () => {
+      const { webhook, received } = await startReceiver((n) => (n === 0 ? 200 : 204));
+      stripe.webhook = webhook;
+      await sdk().paymentIntents.create(createParams({ confirm: false }));
+      await stripe.settled();
+      const [event] = stripe.events;
+
+      expect(await stripe.deliver(event?.id as string)).toBe(204);
+      expect(received.map((r) => (JSON.parse(r.body) as { id: string }).id)).toEqual([event?.id, event?.id]);
+      expect(stripe.deliveries).toEqual([
+        { eventId: event?.id, status: 200 },
+        { eventId: event?.id, status: 204 },
+      ]);
+    });
+
+    test('close() drops the retries still to come rather than wait for them', async () => {
+      const { webhook } = await startReceiver(() => 503);
+      const fake = await startFakeStripe({ webhook, webhookRetryDelaysMs: [10_000] });
+      closing.push(() => fake.close());
+      await sdk(fake).paymentIntents.create(createParams({ confirm: false }));
+      expect(await eventually(async () => fake.deliveries.length === 1, 5_000, 10)).toBe(true);
+
+      const startedClosing = Date.now();
+      await fake.close();
+
+      expect(Date.now() - startedClosing).toBeLessThan(5_000);
+      await fake.settled();
+      expect(fake.deliveries).toEqual([{ eventId: fake.events[0]?.id, status: 503 }]);
     });
   });
 });

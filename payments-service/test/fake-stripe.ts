@@ -1,7 +1,15 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createHmac, randomInt } from 'node:crypto';
+import { type ClientRequest, createServer, type IncomingMessage, request as httpRequest, type Server, type ServerResponse } from 'node:http';
+import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { contracts } from '@market/common';
-import { STRIPE_DECLINING_TEST_METHODS } from '../src/providers/stripe-test-cards';
+import {
+  AUTHENTICATION_FAILURE,
+  AUTHENTICATION_REQUIRED_DECLINE,
+  STRIPE_AUTHENTICATION_TEST_METHODS,
+  STRIPE_DECLINING_TEST_METHODS,
+  type StripeCardError,
+} from '../src/providers/stripe-test-cards';
 
 /* ------------------------------------------------------------------------------------------------
  * A local stand-in for api.stripe.com, answering as Stripe does for what the adapter uses:
@@ -20,6 +28,12 @@ import { STRIPE_DECLINING_TEST_METHODS } from '../src/providers/stripe-test-card
  * - A refund of an uncaptured intent is refused, as Stripe refuses it; a refund can stay pending.
  * - Search lags behind writes (an intent is found a while after it is created); list does not.
  * - Uncaptured authorizations lapse: expire() does what Stripe does when the hold runs out.
+ * - Cards that need the buyer (3-D Secure, STRIPE_AUTHENTICATION_TEST_METHODS): the intent stops in
+ *   requires_action with a `use_stripe_sdk` next action and its client_secret, until authenticate()
+ *   plays the buyer in Stripe.js's modal; with error_on_requires_action Stripe declines it instead.
+ * - Events: every change of state is recorded as a Stripe Event (`events`), with a snapshot of the
+ *   object, and POSTed to `webhook` when one is set, signed as Stripe signs (Stripe-Signature),
+ *   asynchronously and retried after a failure — bounded here, see WEBHOOK_RETRY_DELAYS_MS.
  * ---------------------------------------------------------------------------------------------- */
 
 /** The only API key the fake accepts; any other gets Stripe's 401. */
@@ -36,7 +50,29 @@ export interface RecordedRequest {
   idempotencyKey: string | undefined;
 }
 
-export type FakeIntentStatus = 'requires_payment_method' | 'requires_capture' | 'processing' | 'succeeded' | 'canceled';
+/** The API version the fake renders events with (the adapter's: stripe@23.1.0's pinned version). */
+export const FAKE_API_VERSION = '2026-10-28.endive';
+
+/**
+ * After a failed webhook delivery (not 2xx, or no answer), the fake tries again after each of these
+ * delays in turn, then gives up. Bounded for tests: real Stripe retries for up to 3 days with
+ * exponential backoff in live mode (three times over a few hours in a sandbox).
+ */
+export const WEBHOOK_RETRY_DELAYS_MS: readonly number[] = [200, 1_000, 2_000];
+
+/** How long the fake waits for a webhook endpoint's answer before counting the attempt as an error. */
+export const WEBHOOK_TIMEOUT_MS = 5_000;
+
+export type FakeIntentStatus = 'requires_payment_method' | 'requires_action' | 'requires_capture' | 'processing' | 'succeeded' | 'canceled';
+
+/**
+ * Stripe's next action for a card that needs 3-D Secure, for Stripe.js (handleNextAction): its contents
+ * are Stripe.js's business ("subject to change"), and the adapter only passes the client secret on.
+ */
+export interface FakeNextAction {
+  type: 'use_stripe_sdk';
+  use_stripe_sdk: { type: 'three_d_secure_redirect'; stripe_js: string; source: string };
+}
 
 export interface FakeIntent {
   id: string;
@@ -48,6 +84,9 @@ export interface FakeIntent {
   status: FakeIntentStatus;
   capture_method: string;
   confirmation_method: 'automatic';
+  /** `${id}_secret_…`: what the buyer's browser needs to finish a next action with Stripe.js. */
+  client_secret: string;
+  next_action: FakeNextAction | null;
   /** As on Stripe: a test method such as pm_card_visa becomes a PaymentMethod of its own (pm_fake…). */
   payment_method: string;
   latest_charge: string | null;
@@ -73,6 +112,81 @@ export interface FakeRefund {
   created: number;
 }
 
+/** The charge behind a captured intent, as events carry it (charge.refunded). */
+export interface FakeCharge {
+  id: string;
+  object: 'charge';
+  amount: number;
+  amount_captured: number;
+  amount_refunded: number;
+  captured: boolean;
+  currency: string;
+  disputed: boolean;
+  paid: boolean;
+  payment_intent: string;
+  /** True once the whole captured amount has been refunded (a partial refund leaves it false). */
+  refunded: boolean;
+  status: 'succeeded';
+  metadata: Record<string, string>;
+  livemode: false;
+  created: number;
+}
+
+export interface FakeDispute {
+  id: string;
+  object: 'dispute';
+  amount: number;
+  currency: string;
+  charge: string;
+  payment_intent: string;
+  reason: string;
+  status: 'needs_response';
+  is_charge_refundable: boolean;
+  metadata: Record<string, string>;
+  livemode: false;
+  created: number;
+}
+
+export type FakeEventType =
+  | 'payment_intent.created'
+  | 'payment_intent.requires_action'
+  | 'payment_intent.amount_capturable_updated'
+  | 'payment_intent.succeeded'
+  | 'payment_intent.payment_failed'
+  | 'payment_intent.canceled'
+  | 'charge.refunded'
+  | 'charge.refund.updated'
+  | 'refund.updated'
+  | 'refund.failed'
+  | 'charge.dispute.created';
+
+/** A Stripe Event (snapshot payload): `data.object` is a copy of the object as it was at that moment. */
+export interface FakeEvent {
+  id: string;
+  object: 'event';
+  api_version: string;
+  created: number;
+  data: { object: FakeIntent | FakeRefund | FakeCharge | FakeDispute };
+  livemode: false;
+  /** Endpoints still to be told: 1 when a webhook was set as the event happened, else 0. */
+  pending_webhooks: number;
+  /** The API request that caused the event; both null when it came from Stripe's side (a test-side action). */
+  request: { id: string | null; idempotency_key: string | null };
+  type: FakeEventType;
+}
+
+export interface FakeWebhook {
+  url: string;
+  /** The endpoint's signing secret (whsec_…). */
+  secret: string;
+}
+
+/** One attempt to deliver an event: the endpoint's HTTP status, or 'error' when it gave none (refused, timed out). */
+export interface FakeDelivery {
+  eventId: string;
+  status: number | 'error';
+}
+
 interface Reply {
   status: number;
   body: unknown;
@@ -92,6 +206,10 @@ export interface FakeStripeOptions {
   now?: () => number;
   /** How long after its creation an intent can be searched for (Stripe: "under a minute"). */
   searchLagMs?: number;
+  /** Where events are POSTed; settable later through `fake.webhook`, since the URL is often known only then. */
+  webhook?: FakeWebhook;
+  /** The waits before each retry of a failed delivery (default WEBHOOK_RETRY_DELAYS_MS); [] never retries. */
+  webhookRetryDelaysMs?: readonly number[];
 }
 
 export interface FakeStripe {
@@ -109,6 +227,26 @@ export interface FakeStripe {
   settleRefund(id: string, status: 'succeeded' | 'failed'): void;
   /** The authorization's hold ran out: Stripe cancels the uncaptured intent (cancellation_reason automatic). */
   expire(intentId: string): void;
+  /**
+   * The buyer, in Stripe.js's 3-D Secure modal, for an intent in requires_action: 'complete' authorizes
+   * it (or, for a card that declines after authentication, declines it); 'fail' leaves it in
+   * requires_payment_method with Stripe's payment_intent_authentication_failure.
+   */
+  authenticate(intentId: string, outcome: 'complete' | 'fail'): FakeIntent;
+  /** The cardholder disputes a captured payment with their bank: a dispute that needs a response. */
+  dispute(intentId: string, reason?: string): FakeDispute;
+  readonly disputes: FakeDispute[];
+  /** Every event, in the order things happened. */
+  readonly events: FakeEvent[];
+  /** Where new events are POSTed; unset, none are. Events recorded before it was set are not sent (deliver() sends one). */
+  webhook: FakeWebhook | undefined;
+  /** Every delivery attempt, in the order their answers came. */
+  readonly deliveries: FakeDelivery[];
+  /** Sends one event to `webhook` now, once, and answers the endpoint's status (rejects when it gives none). */
+  deliver(eventId: string): Promise<number>;
+  /** Resolves once no delivery is in flight, a retry waiting for its turn included. */
+  settled(): Promise<void>;
+  /** Stops the server, pending retries and deliveries under way. */
   close(): Promise<void>;
 }
 
@@ -147,6 +285,7 @@ interface Stored {
 export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<FakeStripe> {
   const now = options.now ?? Date.now;
   const searchLagMs = options.searchLagMs ?? 1_000;
+  const retryDelaysMs = options.webhookRetryDelaysMs ?? WEBHOOK_RETRY_DELAYS_MS;
   const requests: RecordedRequest[] = [];
   const apiVersions: (string | undefined)[] = [];
   const intents = new Map<string, FakeIntent>();
@@ -155,9 +294,16 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   const stored = new Map<string, Stored>();
   const running = new Set<string>();
   const faults: Fault[] = [];
+  /** The test payment method each intent was confirmed with (its payment_method is a PaymentMethod of its own). */
+  const methodOf = new Map<string, string>();
+  const disputes: FakeDispute[] = [];
+  const events: FakeEvent[] = [];
+  const deliveries: FakeDelivery[] = [];
   let sequence = 0;
   const nextId = (prefix: string): string => `${prefix}_fake${String(++sequence).padStart(6, '0')}`;
   const seconds = (): number => Math.floor(now() / 1000);
+  /** The request whose endpoint is running: events it causes name it. Endpoints run synchronously. */
+  let cause: FakeEvent['request'] = { id: null, idempotency_key: null };
 
   /* --------------------------------------------------------------- endpoints */
 
@@ -204,8 +350,9 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     if (refused) return refused;
     const amount = Number(body.amount);
     const token = body.payment_method ?? '';
+    const id = nextId('pi');
     const intent: FakeIntent = {
-      id: nextId('pi'),
+      id,
       object: 'payment_intent',
       amount,
       amount_capturable: 0,
@@ -214,6 +361,8 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       status: 'requires_payment_method',
       capture_method: body.capture_method ?? 'automatic_async',
       confirmation_method: 'automatic',
+      client_secret: `${id}_secret_${randomToken(25)}`,
+      next_action: null,
       payment_method: token.startsWith('pm_card_') ? nextId('pm') : token,
       latest_charge: null,
       last_payment_error: null,
@@ -225,26 +374,56 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     };
     intents.set(intent.id, intent);
     createdAtMs.set(intent.id, now());
+    methodOf.set(intent.id, token);
+    emit('payment_intent.created', intent);
     if (body.confirm !== 'true') return { status: 200, body: intent };
+
+    if (STRIPE_AUTHENTICATION_TEST_METHODS[token]) {
+      if (body.error_on_requires_action === 'true') {
+        // Declined rather than left waiting for a buyer the caller says it cannot involve.
+        intent.latest_charge = nextId('ch');
+        return { status: 402, body: { error: { ...decline(intent, AUTHENTICATION_REQUIRED_DECLINE), payment_intent: intent } } };
+      }
+      // No charge yet: the card is charged once the buyer has authenticated.
+      Object.assign(intent, { status: 'requires_action', next_action: threeDSecureAction() });
+      emit('payment_intent.requires_action', intent);
+      return { status: 200, body: intent };
+    }
     intent.latest_charge = nextId('ch');
     const declined = STRIPE_DECLINING_TEST_METHODS[token];
-    if (declined) {
-      // Stripe creates the intent, records the decline on it and answers 402 with it attached;
-      // decline_code is left out where Stripe gives none.
-      const error = {
-        type: 'card_error',
-        code: declined.code,
-        ...(declined.declineCode ? { decline_code: declined.declineCode } : {}),
-        message: declined.message,
-        charge: intent.latest_charge,
-        doc_url: `https://stripe.com/docs/error-codes/${declined.code.replace(/_/g, '-')}`,
-      };
-      intent.last_payment_error = error;
-      return { status: 402, body: { error: { ...error, payment_intent: intent } } };
-    }
-    if (intent.capture_method === 'manual') Object.assign(intent, { status: 'requires_capture', amount_capturable: amount });
-    else Object.assign(intent, { status: 'succeeded', amount_received: amount });
+    // Stripe creates the intent, records the decline on it and answers 402 with it attached.
+    if (declined) return { status: 402, body: { error: { ...decline(intent, declined), payment_intent: intent } } };
+    authorize(intent);
     return { status: 200, body: intent };
+  }
+
+  /** The card is authorized: held for a manual capture, otherwise captured at once. */
+  function authorize(intent: FakeIntent): void {
+    if (intent.capture_method === 'manual') {
+      Object.assign(intent, { status: 'requires_capture', amount_capturable: intent.amount });
+      emit('payment_intent.amount_capturable_updated', intent);
+    } else {
+      Object.assign(intent, { status: 'succeeded', amount_received: intent.amount });
+      emit('payment_intent.succeeded', intent);
+    }
+  }
+
+  /**
+   * The card is declined: the error is recorded on the intent, which goes back to
+   * requires_payment_method, and returned for the 402. decline_code is left out where Stripe gives none.
+   */
+  function decline(intent: FakeIntent, declined: StripeCardError): Record<string, unknown> {
+    const error = {
+      type: 'card_error',
+      code: declined.code,
+      ...(declined.declineCode ? { decline_code: declined.declineCode } : {}),
+      message: declined.message,
+      charge: intent.latest_charge,
+      doc_url: docUrlOf(declined.code),
+    };
+    Object.assign(intent, { status: 'requires_payment_method', last_payment_error: error });
+    emit('payment_intent.payment_failed', intent);
+    return error;
   }
 
   /**
@@ -273,13 +452,16 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
   function capture(intent: FakeIntent): Reply {
     if (intent.status !== 'requires_capture') return unexpectedState(intent, 'capture', ['requires_capture']);
     Object.assign(intent, { status: 'succeeded', amount_received: intent.amount, amount_capturable: 0 });
+    emit('payment_intent.succeeded', intent);
     return { status: 200, body: intent };
   }
 
   function cancel(intent: FakeIntent): Reply {
-    const cancellable: FakeIntentStatus[] = ['requires_payment_method', 'requires_capture', 'processing'];
+    // Stripe also cancels an intent waiting for the buyer (requires_action): the buyer never came back.
+    const cancellable: FakeIntentStatus[] = ['requires_payment_method', 'requires_capture', 'requires_action', 'processing'];
     if (!cancellable.includes(intent.status)) return unexpectedState(intent, 'cancel', cancellable);
-    Object.assign(intent, { status: 'canceled', amount_capturable: 0, canceled_at: seconds(), cancellation_reason: null });
+    Object.assign(intent, { status: 'canceled', amount_capturable: 0, next_action: null, canceled_at: seconds(), cancellation_reason: null });
+    emit('payment_intent.canceled', intent);
     return { status: 200, body: intent };
   }
 
@@ -313,7 +495,30 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
       created: seconds(),
     };
     refunds.push(refund);
+    if (refund.status === 'succeeded') emit('charge.refunded', chargeOf(intent));
     return { status: 200, body: refund };
+  }
+
+  /** The charge behind a captured intent, as it stands: refunded by its succeeded refunds, disputed or not. */
+  function chargeOf(intent: FakeIntent): FakeCharge {
+    const refunded = refunds.filter((r) => r.payment_intent === intent.id && r.status === 'succeeded').reduce((sum, r) => sum + r.amount, 0);
+    return {
+      id: intent.latest_charge ?? '',
+      object: 'charge',
+      amount: intent.amount,
+      amount_captured: intent.amount_received,
+      amount_refunded: refunded,
+      captured: intent.amount_received > 0,
+      currency: intent.currency,
+      disputed: disputes.some((d) => d.payment_intent === intent.id),
+      paid: true,
+      payment_intent: intent.id,
+      refunded: intent.amount_received > 0 && refunded >= intent.amount_received,
+      status: 'succeeded',
+      metadata: intent.metadata,
+      livemode: false,
+      created: intent.created,
+    };
   }
 
   /** Stripe's search query language, as far as the adapter uses it: `field:'value'` clauses joined by AND. */
@@ -353,6 +558,108 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     return invalidRequest({ code: 'payment_intent_unexpected_state', message, payment_intent: intent });
   }
 
+  /* ------------------------------------------------- events and webhooks */
+
+  /** Records an event of a change that just happened, with a copy of the object as it now is, and sends it. */
+  function emit(type: FakeEventType, object: FakeEvent['data']['object']): void {
+    const event: FakeEvent = {
+      id: nextId('evt'),
+      object: 'event',
+      api_version: FAKE_API_VERSION,
+      created: seconds(),
+      data: { object: structuredClone(object) },
+      livemode: false,
+      pending_webhooks: fake.webhook ? 1 : 0,
+      request: { ...cause },
+      type,
+    };
+    events.push(event);
+    const endpoint = fake.webhook;
+    // After the answer to the request that caused it, never before: the API does not wait for webhooks.
+    if (endpoint) track(new Promise<void>((started) => setImmediate(started)).then(() => deliverWithRetries(event, endpoint)));
+  }
+
+  const inFlight = new Set<Promise<unknown>>();
+  const waits = new Set<{ timer: NodeJS.Timeout; done: () => void }>();
+  const sending = new Set<ClientRequest>();
+  let closing = false;
+
+  function track<T>(work: Promise<T>): Promise<T> {
+    const tracked = work.finally(() => inFlight.delete(tracked));
+    inFlight.add(tracked);
+    return tracked;
+  }
+
+  /** Stripe's way: delivered once answered 2xx; otherwise tried again later, here after each of the retry delays. */
+  async function deliverWithRetries(event: FakeEvent, endpoint: FakeWebhook): Promise<void> {
+    for (let attempt = 0; !closing; attempt++) {
+      const status = await post(event, endpoint).catch(() => 'error' as const);
+      if (typeof status === 'number' && status >= 200 && status < 300) return;
+      const delay = retryDelaysMs[attempt];
+      if (delay === undefined) return;
+      await pause(delay);
+    }
+  }
+
+  function pause(ms: number): Promise<void> {
+    return new Promise((done) => {
+      const wait = { timer: setTimeout(() => finish(), ms), done: () => finish() };
+      const finish = (): void => {
+        clearTimeout(wait.timer);
+        waits.delete(wait);
+        done();
+      };
+      waits.add(wait);
+    });
+  }
+
+  /**
+   * One delivery attempt, recorded in `deliveries`: the event as JSON (pretty-printed, as Stripe sends
+   * it), signed with the endpoint's secret. The signature's timestamp is the wall clock, not the
+   * fake's `now`: the receiver checks it against its own clock (stripe-node: 300 s of tolerance).
+   */
+  function post(event: FakeEvent, endpoint: FakeWebhook): Promise<number> {
+    const payload = JSON.stringify(event, null, 2);
+    const timestamp = Math.floor(Date.now() / 1000);
+    const signature = createHmac('sha256', endpoint.secret).update(`${timestamp}.${payload}`, 'utf8').digest('hex');
+    const url = new URL(endpoint.url);
+    const send = url.protocol === 'https:' ? httpsRequest : httpRequest;
+    return new Promise<number>((resolve, reject) => {
+      let done = false;
+      const finish = (outcome: number | Error): void => {
+        if (done) return;
+        done = true;
+        sending.delete(req);
+        deliveries.push({ eventId: event.id, status: typeof outcome === 'number' ? outcome : 'error' });
+        if (typeof outcome === 'number') resolve(outcome);
+        else reject(outcome);
+      };
+      const req = send(
+        url,
+        {
+          method: 'POST',
+          agent: false,
+          timeout: WEBHOOK_TIMEOUT_MS,
+          headers: {
+            'Content-Type': 'application/json; charset=utf-8',
+            'Content-Length': Buffer.byteLength(payload),
+            'User-Agent': 'Stripe/1.0 (+https://stripe.com/docs/webhooks)',
+            'Stripe-Signature': `t=${timestamp},v1=${signature}`,
+          },
+        },
+        (res) => {
+          res.on('error', finish);
+          res.on('end', () => finish(res.statusCode ?? 0));
+          res.resume();
+        },
+      );
+      sending.add(req);
+      req.on('timeout', () => req.destroy(new Error(`webhook endpoint ${endpoint.url} did not answer within ${WEBHOOK_TIMEOUT_MS} ms`)));
+      req.on('error', finish);
+      req.end(payload);
+    });
+  }
+
   /* -------------------------------------------------------------- the front */
 
   async function handle(req: IncomingMessage, res: ServerResponse, raw: string): Promise<void> {
@@ -363,6 +670,8 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     requests.push({ method, path: url.pathname, body: params, idempotencyKey: header(req, 'idempotency-key') });
     apiVersions.push(header(req, 'stripe-version'));
     const fault = faults.shift();
+    const requestId = `req_${randomToken(14)}`;
+    const send = (res: ServerResponse, reply: Reply): void => answer(res, reply, requestId);
 
     // Refused before anything runs: nothing is stored under the key.
     if (header(req, 'authorization') !== `Bearer ${VALID_KEY}`) {
@@ -410,7 +719,15 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     if (key) running.add(key);
     if (typeof fault === 'object') await new Promise((done) => setTimeout(done, fault.delayMs));
     const serverError: Reply = { status: 500, body: { error: { type: 'api_error', message: 'An unknown error occurred' } } };
-    let reply = fault === 'http500' ? serverError : run(target.endpoint, target.id, params);
+    let reply = serverError;
+    if (fault !== 'http500') {
+      cause = { id: requestId, idempotency_key: key ?? null };
+      try {
+        reply = run(target.endpoint, target.id, params);
+      } finally {
+        cause = { id: null, idempotency_key: null };
+      }
+    }
     if (fault === 'http500-after') reply = serverError;
     if (key) {
       stored.set(key, { fingerprint, reply: { status: reply.status, body: structuredClone(reply.body) }, storedAt: now() });
@@ -435,25 +752,126 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
     apiVersions,
     intents,
     refunds,
+    disputes,
+    events,
+    deliveries,
+    webhook: options.webhook,
     refundOutcome: 'succeeded',
     inject: (...more) => void faults.push(...more),
     settleRefund(id, status) {
       const refund = refunds.find((r) => r.id === id);
       if (!refund) throw new Error(`no refund ${id}`);
+      if (refund.status === status) return;
       Object.assign(refund, { status, failure_reason: status === 'failed' ? 'expired_or_canceled_card' : null });
+      emit('charge.refund.updated', refund);
+      emit('refund.updated', refund);
+      const intent = intents.get(refund.payment_intent);
+      if (status === 'succeeded' && intent) emit('charge.refunded', chargeOf(intent));
+      if (status === 'failed') emit('refund.failed', refund);
     },
     expire(intentId) {
       const intent = intents.get(intentId);
       if (intent?.status !== 'requires_capture') throw new Error(`intent ${intentId} holds no authorization to expire`);
       Object.assign(intent, { status: 'canceled', amount_capturable: 0, canceled_at: seconds(), cancellation_reason: 'automatic' });
+      emit('payment_intent.canceled', intent);
     },
-    close: () =>
-      new Promise<void>((done) => {
+    authenticate(intentId, outcome) {
+      const intent = intents.get(intentId);
+      if (intent?.status !== 'requires_action') throw new Error(`intent ${intentId} is not waiting for the buyer (${intent?.status ?? 'no such intent'})`);
+      intent.next_action = null;
+      if (outcome === 'fail') {
+        // No charge is attempted: the issuer never saw the payment.
+        Object.assign(intent, {
+          status: 'requires_payment_method',
+          last_payment_error: {
+            type: AUTHENTICATION_FAILURE.type,
+            code: AUTHENTICATION_FAILURE.code,
+            message: AUTHENTICATION_FAILURE.message,
+            doc_url: docUrlOf(AUTHENTICATION_FAILURE.code),
+            payment_method: { id: intent.payment_method, object: 'payment_method', type: 'card' },
+          },
+        });
+        emit('payment_intent.payment_failed', intent);
+        return intent;
+      }
+      intent.latest_charge = nextId('ch');
+      const card = STRIPE_AUTHENTICATION_TEST_METHODS[methodOf.get(intent.id) ?? ''];
+      if (card?.after === 'declined') decline(intent, card.error);
+      else authorize(intent);
+      return intent;
+    },
+    dispute(intentId, reason = 'fraudulent') {
+      const intent = intents.get(intentId);
+      if (intent?.status !== 'succeeded' || !intent.latest_charge) throw new Error(`intent ${intentId} has no captured charge to dispute`);
+      if (disputes.some((d) => d.payment_intent === intentId)) throw new Error(`the charge of ${intentId} is already disputed`);
+      const dispute: FakeDispute = {
+        id: nextId('dp'),
+        object: 'dispute',
+        amount: intent.amount_received,
+        currency: intent.currency,
+        charge: intent.latest_charge,
+        payment_intent: intent.id,
+        reason,
+        status: 'needs_response',
+        is_charge_refundable: !chargeOf(intent).refunded,
+        metadata: {},
+        livemode: false,
+        created: seconds(),
+      };
+      disputes.push(dispute);
+      emit('charge.dispute.created', dispute);
+      return dispute;
+    },
+    deliver(eventId) {
+      const event = events.find((e) => e.id === eventId);
+      if (!event) return Promise.reject(new Error(`no event ${eventId}`));
+      if (!fake.webhook) return Promise.reject(new Error('no webhook endpoint is set'));
+      return track(post(event, fake.webhook));
+    },
+    async settled() {
+      while (inFlight.size > 0) await Promise.allSettled([...inFlight]);
+    },
+    async close() {
+      closing = true;
+      for (const wait of [...waits]) wait.done();
+      for (const req of [...sending]) req.destroy(new Error('the Stripe stand-in closed'));
+      await fake.settled();
+      await new Promise<void>((done) => {
         server.closeAllConnections();
         server.close(() => done());
-      }),
+      });
+    },
   };
   return fake;
+}
+
+/** Stripe's page for an error code: error-codes/<code with dashes>. */
+function docUrlOf(code: string): string {
+  return `https://stripe.com/docs/error-codes/${code.replace(/_/g, '-')}`;
+}
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+
+function randomToken(length: number): string {
+  return Array.from({ length }, () => ALPHANUMERIC[randomInt(ALPHANUMERIC.length)]).join('');
+}
+
+/**
+ * Stripe's next action for a card that needs 3-D Secure, confirmed on the server without a return_url:
+ * a `use_stripe_sdk` action for Stripe.js, pointing at a 3DS source. The shape follows answers seen
+ * from Stripe (three_d_secure_redirect); 3DS2 cards have also been seen to answer
+ * `stripe_3ds2_fingerprint`, with other fields. Stripe.js handles either; nobody else should read it.
+ */
+function threeDSecureAction(): FakeNextAction {
+  const source = `src_${randomToken(24)}`;
+  return {
+    type: 'use_stripe_sdk',
+    use_stripe_sdk: {
+      type: 'three_d_secure_redirect',
+      stripe_js: `https://hooks.stripe.com/redirect/authenticate/${source}?client_secret=src_client_secret_${randomToken(24)}`,
+      source,
+    },
+  };
 }
 
 function metadataOf(body: Record<string, string>): Record<string, string> {
@@ -500,7 +918,7 @@ function header(req: IncomingMessage, name: string): string | undefined {
   return Array.isArray(value) ? value[0] : value;
 }
 
-function send(res: ServerResponse, reply: Reply): void {
-  res.writeHead(reply.status, { 'content-type': 'application/json', 'request-id': 'req_fake', ...reply.headers });
+function answer(res: ServerResponse, reply: Reply, requestId: string): void {
+  res.writeHead(reply.status, { 'content-type': 'application/json', 'request-id': requestId, ...reply.headers });
   res.end(JSON.stringify(reply.body));
 }
