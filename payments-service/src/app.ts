@@ -5,11 +5,14 @@ import { CouponRepository } from './data-access/coupon-repository';
 import { migrations } from './data-access/migrations';
 import { createOrdersClient } from './data-access/orders-client';
 import { PaymentRepository } from './data-access/payment-repository';
+import { ProviderEventRepository } from './data-access/provider-event-repository';
 import { forgetOldCouponAttempts } from './domain/coupon-attempts';
 import type { PaymentsDeps } from './domain/deps';
 import { reconcileStalePayments } from './domain/reconcile-payments';
 import { servePayments } from './entry-points/rpc';
-import { createPaymentProvider, type PaymentProvider } from './providers';
+import { createPaymentProvider, type PaymentProvider, type SandboxProvider } from './providers';
+
+const isSandbox = (provider: PaymentProvider): provider is SandboxProvider => provider.name === 'sandbox' && 'authenticate' in provider;
 
 export interface PaymentsOverrides {
   /** Tests inject a sandbox they can inspect, or the Stripe provider pointed at a fake Stripe. */
@@ -27,6 +30,8 @@ export interface PaymentsOverrides {
 }
 
 const RECONCILE_EVERY_MS = 30_000;
+/** Stripe redelivers an event for up to 3 days: its id is remembered for longer. */
+const PROVIDER_EVENTS_KEPT_MS = 30 * 24 * 3600_000;
 const STALE_AFTER_MS = 5 * 60_000;
 
 export function startPaymentsService(config: Readonly<PaymentsConfig>, logger?: Logger, overrides: PaymentsOverrides = {}): Promise<RunningService> {
@@ -65,6 +70,9 @@ export function startPaymentsService(config: Readonly<PaymentsConfig>, logger?: 
         couponAttemptLimits: { maxFailures: config.COUPON_FAILURES_MAX, windowSeconds: config.COUPON_FAILURES_WINDOW_SECONDS },
         orders: createOrdersClient(parts.rpcClient),
         provider,
+        ...(isSandbox(provider) ? { sandbox: provider } : {}),
+        providerEvents: new ProviderEventRepository(parts.db),
+        ...(config.STRIPE_WEBHOOK_SECRET ? { webhookSecret: config.STRIPE_WEBHOOK_SECRET } : {}),
       };
       servePayments(parts.rpc, deps);
       scheduleReconciler(deps, overrides.reconcile ?? {}, parts.onStop);
@@ -78,6 +86,7 @@ function scheduleReconciler(deps: PaymentsDeps, opts: NonNullable<PaymentsOverri
   const round = (): void => {
     running ??= reconcileStalePayments(deps, opts.staleAfterMs ?? STALE_AFTER_MS)
       .then(() => forgetOldCouponAttempts(deps))
+      .then(() => deps.providerEvents.forgetOlderThan(new Date(Date.now() - PROVIDER_EVENTS_KEPT_MS)))
       .catch((err: unknown) => deps.logger.warn('payment reconciliation failed; will retry', { err: describeError(err).message }))
       .finally(() => (running = undefined));
   };

@@ -22,6 +22,12 @@ export const paymentsConfigSchema = z
      * http://localhost:12111 to drive the service against stripe-mock.
      */
     STRIPE_API_BASE: setting.optionalString().refine((v) => v === undefined || isApiBase(v), 'must be an http or https URL with no path, such as http://localhost:12111'),
+    /**
+     * The signing secret of the Stripe webhook endpoint (whsec_…): POST /webhooks/stripe verifies
+     * every event with it. Required in production with PAYMENTS_PROVIDER=stripe: without webhooks,
+     * 3-D Secure outcomes, lapsed authorizations, refunds and disputes are learnt late or never.
+     */
+    STRIPE_WEBHOOK_SECRET: setting.optionalString().refine((v) => v === undefined || /^whsec_[A-Za-z0-9_]{8,}$/.test(v), 'must be a webhook signing secret such as whsec_…'),
     /** Unusable coupons one buyer may try within the window before coupon payments are refused with 429. */
     COUPON_FAILURES_MAX: setting.int(10, 1, 1000),
     COUPON_FAILURES_WINDOW_SECONDS: setting.int(900, 1, 86_400),
@@ -29,6 +35,9 @@ export const paymentsConfigSchema = z
   .superRefine((env, ctx) => {
     if (env.NODE_ENV === 'production' && !env.PAYMENTS_PROVIDER) {
       ctx.addIssue({ code: 'custom', path: ['PAYMENTS_PROVIDER'], message: 'is required when NODE_ENV=production (stripe or sandbox)' });
+    }
+    if (env.NODE_ENV === 'production' && env.PAYMENTS_PROVIDER === 'stripe' && !env.STRIPE_WEBHOOK_SECRET) {
+      ctx.addIssue({ code: 'custom', path: ['STRIPE_WEBHOOK_SECRET'], message: 'is required when NODE_ENV=production and PAYMENTS_PROVIDER=stripe' });
     }
     if (env.PAYMENTS_PROVIDER === 'stripe' && !env.STRIPE_SECRET_KEY?.trim()) {
       ctx.addIssue({ code: 'custom', path: ['STRIPE_SECRET_KEY'], message: 'is required when PAYMENTS_PROVIDER=stripe' });

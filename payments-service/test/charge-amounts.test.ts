@@ -13,7 +13,7 @@ import { type FakeStripe, startFakeStripe, VALID_KEY } from './fake-stripe';
  * ---------------------------------------------------------------------------------------------- */
 
 function request(amountCents: number, currency: string): AuthorizeRequest {
-  return { amountCents, currency, paymentMethod: 'pm_card_visa', idempotencyKey: `order-1-${amountCents}-${currency}:authorize`, orderId: 'order-1' };
+  return { amountCents, currency, paymentMethod: 'pm_card_visa', idempotencyKey: `order-1-${amountCents}-${currency}:authorize`, orderId: 'order-1', paymentId: 'payment-1' };
 }
 
 async function rejection(promise: Promise<unknown>): Promise<unknown> {

@@ -19,7 +19,15 @@ describe('choosing the payment provider', () => {
 
   test('production runs the sandbox only when PAYMENTS_PROVIDER=sandbox says so', () => {
     expect(providerFor({ NODE_ENV: 'production', PAYMENTS_PROVIDER: 'sandbox' })).toBe('sandbox');
-    expect(providerFor({ NODE_ENV: 'production', PAYMENTS_PROVIDER: 'stripe', STRIPE_SECRET_KEY: 'sk_live_x' })).toBe('stripe');
+    expect(providerFor({ NODE_ENV: 'production', PAYMENTS_PROVIDER: 'stripe', STRIPE_SECRET_KEY: 'sk_live_x', STRIPE_WEBHOOK_SECRET: 'whsec_abcdefgh12' })).toBe('stripe');
+  });
+
+  test('production with Stripe needs the webhook signing secret; a malformed one is refused anywhere', () => {
+    expect(() => loadPaymentsConfig({ ...KEYS, NODE_ENV: 'production', PAYMENTS_PROVIDER: 'stripe', STRIPE_SECRET_KEY: 'sk_live_x' })).toThrow(
+      /STRIPE_WEBHOOK_SECRET: is required when NODE_ENV=production and PAYMENTS_PROVIDER=stripe/,
+    );
+    expect(() => loadPaymentsConfig({ ...KEYS, STRIPE_WEBHOOK_SECRET: 'secret' })).toThrow(/STRIPE_WEBHOOK_SECRET: must be a webhook signing secret/);
+    expect(loadPaymentsConfig({ ...KEYS, STRIPE_SECRET_KEY: 'sk_test_x' }).STRIPE_WEBHOOK_SECRET).toBeUndefined();
   });
 
   test('PAYMENTS_PROVIDER=stripe needs STRIPE_SECRET_KEY, in production and outside it', () => {

@@ -235,7 +235,7 @@ describe('starting payments-service', () => {
   });
 
   test('in production with Stripe, or outside production, gives no such warning', async () => {
-    expect(await warningsAtStart({ NODE_ENV: 'production', PAYMENTS_PROVIDER: 'stripe', STRIPE_SECRET_KEY: 'sk_test_x' })).toEqual([]);
+    expect(await warningsAtStart({ NODE_ENV: 'production', PAYMENTS_PROVIDER: 'stripe', STRIPE_SECRET_KEY: 'sk_test_x', STRIPE_WEBHOOK_SECRET: 'whsec_test_abcdefgh' })).toEqual([]);
     expect(await warningsAtStart({ NODE_ENV: 'development' })).toEqual([]);
   });
 });

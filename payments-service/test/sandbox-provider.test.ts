@@ -9,6 +9,7 @@ function request(overrides: Partial<AuthorizeRequest> = {}): AuthorizeRequest {
     paymentMethod: 'pm_card_visa',
     idempotencyKey: 'order-1:authorize',
     orderId: 'order-1',
+    paymentId: 'payment-1',
     ...overrides,
   };
 }
@@ -51,7 +52,10 @@ describe('sandbox payment provider', () => {
           currency: 'usd',
           paymentMethod: 'pm_card_visa',
           orderId: 'order-1',
+          paymentId: 'payment-1',
           status: 'requires_capture',
+          clientSecret: expect.stringMatching(/^pi_sandbox_[0-9a-f]{24}_secret_[0-9a-f]{24}$/),
+          lastError: null,
           refunded: false,
         },
       ]);

@@ -18,6 +18,7 @@ function request(overrides: Partial<AuthorizeRequest> = {}): AuthorizeRequest {
     paymentMethod: 'pm_card_visa',
     idempotencyKey: 'order-7f3a:authorize',
     orderId: 'order-7f3a',
+    paymentId: 'payment-7f3a',
     ...overrides,
   };
 }
@@ -76,8 +77,8 @@ describe('stripe payment provider against a local fake of the Stripe API', () =>
         confirm: 'true',
         capture_method: 'manual',
         'allowed_payment_method_types[0]': 'card',
-        error_on_requires_action: 'true',
         'metadata[orderId]': 'order-7f3a',
+        'metadata[paymentId]': 'payment-7f3a',
       });
       const [intent] = [...stripe.intents.values()];
       expect(result).toEqual({ status: 'authorized', providerRef: intent?.id });

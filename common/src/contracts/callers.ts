@@ -20,11 +20,17 @@ export const rpcCallers: Record<string, readonly ServiceName[]> = {
   'orders.get': ['api-gateway', 'payments'],
   'orders.cancel': ['api-gateway'],
   'orders.complete': ['payments'],
+  'orders.refund': ['payments'],
   'orders.joinWaitlist': ['api-gateway'],
   'orders.leaveWaitlist': ['api-gateway'],
   'orders.listWaitlist': ['api-gateway'],
   'payments.create': ['api-gateway'],
   'payments.list': ['api-gateway'],
+  'payments.refresh': ['api-gateway'],
+  'payments.refund': ['api-gateway'],
+  // The gateway only carries the raw event: payments-service verifies Stripe's signature itself.
+  'payments.stripeWebhook': ['api-gateway'],
+  'payments.sandboxAuthenticate': ['api-gateway'],
   'payments.createCoupon': ['api-gateway'],
   'payments.listCoupons': ['api-gateway'],
 };

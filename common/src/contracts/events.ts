@@ -24,6 +24,8 @@ export const eventSchemas = {
   'order.cancelled': orderEvent,
   'order.expired': orderEvent,
   'order.completed': orderEvent,
+  /** A complete order's payment was refunded; the listing stays sold. */
+  'order.refunded': orderEvent,
   /** A hold ended unpaid and the first person in the listing's waiting list got it: `order` is their new pending order. */
   'order.handed_over': z.object({ order, fromOrderId: id }),
   /** A person whose turn came could not buy (deleted, at their hold limit, already holding it) and left the line. */
@@ -38,6 +40,10 @@ export const eventSchemas = {
    * For whoever collects the money or reverses the sale; `reason` is the provider's refusal.
    */
   'payment.capture_failed': z.object({ payment, reason: z.string() }),
+  /** The provider could not return the money of a refund (`reason` is its failure_reason): a person must act. */
+  'payment.refund_failed': z.object({ payment, reason: z.string() }),
+  /** The buyer disputed the charge with their bank (a chargeback); `dispute` is the provider's. */
+  'payment.disputed': z.object({ payment, dispute: z.object({ id: z.string(), reason: z.string(), status: z.string(), amount: z.number().int() }) }),
 } as const;
 
 export type EventType = keyof typeof eventSchemas;

@@ -3,7 +3,10 @@ import { id, isoTimestamp } from './common';
 import { MINIMUM_EXAMPLES, minorUnits } from './money';
 import { order } from './orders';
 
-export const PAYMENT_STATUSES = ['succeeded', 'failed', 'refunded'] as const;
+export const PAYMENT_STATUSES = ['requires_action', 'succeeded', 'failed', 'refunded'] as const;
+
+/** What a browser does to finish a payment that needs the buyer (3-D Secure). */
+export const NEXT_ACTION_TYPES = ['use_stripe_sdk', 'sandbox_authenticate'] as const;
 
 const couponCode = z
   .string()
@@ -45,6 +48,21 @@ export const payment = z.object({
   provider: z.enum(['stripe', 'sandbox']),
   providerRef: z.string().nullable(),
   couponCode: z.string().optional(),
+  nextAction: z
+    .object({
+      type: z.enum(NEXT_ACTION_TYPES),
+      clientSecret: z.string(),
+    })
+    .optional()
+    .meta({
+      description:
+        'Only in `requires_action`, and only in the answers of POST /payments and POST /payments/{id}/refresh: how the buyer finishes 3-D Secure. ' +
+        '`use_stripe_sdk`: call Stripe.js `stripe.handleNextAction({ clientSecret })` with the publishable key from GET /config. ' +
+        '`sandbox_authenticate`: the sandbox stands in for Stripe.js: POST /sandbox/payment-intents/{providerRef}/authenticate with this clientSecret. ' +
+        'Then POST /payments/{id}/refresh (the server also learns the outcome from the provider by itself).',
+    }),
+  refundStatus: z.enum(['pending', 'succeeded', 'failed']).optional().meta({ description: 'Once a refund was asked for: where it stands at the provider' }),
+  disputeStatus: z.string().optional().meta({ description: "Once the buyer disputed the charge with their bank: the dispute's status at the provider" }),
   createdAt: isoTimestamp,
 });
 export type Payment = z.infer<typeof payment>;
@@ -62,8 +80,33 @@ export const coupon = z.object({
 export type Coupon = z.infer<typeof coupon>;
 export const couponReply = z.object({ coupon });
 
+/** A PaymentIntent id as Stripe (or the sandbox) writes it. */
+export const providerRef = z.string().regex(/^pi_[A-Za-z0-9_]{1,200}$/, 'must be a PaymentIntent id such as pi_123');
+export const paymentParams = z.object({ id }).strict();
+export const sandboxIntentParams = z.object({ intentId: providerRef }).strict();
+export const sandboxAuthenticateBody = z
+  .object({
+    clientSecret: z.string().min(1).max(300),
+    outcome: z.enum(['complete', 'fail']).meta({ description: "The buyer's answer in the 3-D Secure challenge: pass it, or fail it" }),
+  })
+  .strict();
+export const sandboxIntentReply = z.object({ status: z.string().meta({ description: "The PaymentIntent's status after the challenge" }) });
+
+/** The raw webhook request as the gateway received it: the signature covers the exact bytes. */
+export const stripeWebhook = z
+  .object({
+    /** The body, base64: re-encoding JSON would change the bytes the signature covers. */
+    body: z.base64().max(1_400_000),
+    signature: z.string().max(2000),
+  })
+  .strict();
+
 export const paymentsRpc = {
   create: z.object({ payment: createPaymentBody, idempotencyKey: idempotencyKey.optional() }).strict(),
+  refresh: paymentParams,
+  refund: paymentParams,
+  stripeWebhook,
+  sandboxAuthenticate: sandboxIntentParams.extend(sandboxAuthenticateBody.shape).strict(),
   list: paymentsQuery,
   createCoupon: createCouponBody,
   listCoupons: z.object({}).strict(),

@@ -90,4 +90,41 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    name: '004_buyer_actions_refunds_disputes_and_provider_events',
+    async up(db) {
+      await db.schema.alterTable('payments', (t) => {
+        // requires_action: the buyer must finish 3-D Secure in the browser. The payment keeps the
+        // order's claim meanwhile, like `pending`, and shows in the API.
+        t.enum('status', ['pending', 'requires_action', 'succeeded', 'failed', 'refunded']).notNullable().alter();
+        // Where a refund asked for by an admin (or made at the provider) stands: pending, succeeded, failed.
+        t.string('refund_status', 20).nullable();
+        t.string('dispute_id', 255).nullable();
+        t.string('dispute_status', 40).nullable();
+        // Webhook events name the PaymentIntent.
+        t.index(['provider_ref']);
+      });
+      // One row per provider event (a webhook) seen: each is handled once, however often it is delivered.
+      await db.schema.createTable('provider_events', (t) => {
+        t.string('id', 255).primary();
+        t.string('type', 100).notNullable();
+        // processing while a handler works on it (a crashed handler's row is taken over later), then done.
+        t.enum('state', ['processing', 'done']).notNullable();
+        t.datetime('received_at', { precision: 3 }).notNullable();
+        t.datetime('updated_at', { precision: 3 }).notNullable();
+        t.index(['received_at']);
+      });
+    },
+    async down(db) {
+      await db.schema.dropTable('provider_events');
+      await db('payments').where({ status: 'requires_action' }).update({ status: 'pending' });
+      await db.schema.alterTable('payments', (t) => {
+        t.dropIndex(['provider_ref']);
+        t.dropColumn('dispute_status');
+        t.dropColumn('dispute_id');
+        t.dropColumn('refund_status');
+        t.enum('status', ['pending', 'succeeded', 'failed', 'refunded']).notNullable().alter();
+      });
+    },
+  },
 ];

@@ -5,6 +5,8 @@ export interface OrdersClient {
   get(id: string, buyer: Actor): Promise<contracts.Order>;
   /** pending → complete, refused with 409 order_not_pending once the order is not pending or past expiresAt. */
   complete(id: string, buyer: Actor): Promise<contracts.Order>;
+  /** complete → refunded once the sale's money went back; an order already refunded is answered as it is. */
+  refund(id: string, buyer: Actor): Promise<contracts.Order>;
 }
 
 export function createOrdersClient(rpc: RpcClient): OrdersClient {
@@ -16,5 +18,6 @@ export function createOrdersClient(rpc: RpcClient): OrdersClient {
   return {
     get: async (id, buyer) => orderOf(await rpc.call('orders.get', { id }, { onBehalfOf: buyer })),
     complete: async (id, buyer) => orderOf(await rpc.call('orders.complete', { id }, { onBehalfOf: buyer })),
+    refund: async (id, buyer) => orderOf(await rpc.call('orders.refund', { id }, { onBehalfOf: buyer })),
   };
 }

@@ -19,6 +19,9 @@ interface PaymentRow {
   decline_code: string | null;
   decline_message: string | null;
   failure_reason: string | null;
+  refund_status: RefundStatus | null;
+  dispute_id: string | null;
+  dispute_status: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -41,6 +44,9 @@ export interface PaymentRecord {
   declineMessage: string | null;
   /** Why a payment failed other than by a decline: `capture_refused` (see FAILURE_REASONS). */
   failureReason: FailureReason | null;
+  refundStatus: RefundStatus | null;
+  disputeId: string | null;
+  disputeStatus: string | null;
   createdAt: string;
   updatedAt: Date;
 }
@@ -61,12 +67,22 @@ const toRecord = (row: PaymentRow): PaymentRecord => ({
   declineCode: row.decline_code,
   declineMessage: row.decline_message,
   failureReason: row.failure_reason as FailureReason | null,
+  refundStatus: row.refund_status,
+  disputeId: row.dispute_id,
+  disputeStatus: row.dispute_status,
   createdAt: iso(row.created_at),
   updatedAt: new Date(row.updated_at),
 });
 
-/** The contract's shape. Only settled payments have one: `pending` never reaches a client. */
-export function publicPayment(p: PaymentRecord): contracts.Payment {
+export type RefundStatus = 'pending' | 'succeeded' | 'failed';
+/** The public payment statuses that still hold the order's claim and may yet take money. */
+export const OPEN_STATUSES = ['pending', 'requires_action'] as const;
+
+/**
+ * The contract's shape. `pending` never reaches a client; a payment in `requires_action` carries its
+ * `nextAction` when the caller has just read the intent (the client secret is never stored here).
+ */
+export function publicPayment(p: PaymentRecord, nextAction?: contracts.Payment['nextAction']): contracts.Payment {
   if (p.status === 'pending') throw new Error(`payment ${p.id} is still pending and has no public shape`);
   return {
     id: p.id,
@@ -77,6 +93,9 @@ export function publicPayment(p: PaymentRecord): contracts.Payment {
     provider: p.provider,
     providerRef: p.providerRef,
     ...(p.couponCode ? { couponCode: p.couponCode } : {}),
+    ...(nextAction && p.status === 'requires_action' ? { nextAction } : {}),
+    ...(p.refundStatus ? { refundStatus: p.refundStatus } : {}),
+    ...(p.disputeStatus ? { disputeStatus: p.disputeStatus } : {}),
     createdAt: p.createdAt,
   };
 }
@@ -92,8 +111,10 @@ export interface Decline {
  * Failures that are not declines, kept so that a repeat under the Idempotency-Key gets the first
  * answer. capture_refused: the order was completed, then the provider refused to capture (the
  * authorization had lapsed): no money was taken for a complete order (see settle-payment.ts).
+ * canceled: the intent was cancelled before it held money (the buyer paid anew while 3-D Secure was
+ * open, the order ended first, or it was cancelled at the provider).
  */
-export const FAILURE_REASONS = ['capture_refused'] as const;
+export const FAILURE_REASONS = ['capture_refused', 'canceled'] as const;
 export type FailureReason = (typeof FAILURE_REASONS)[number];
 
 export interface FailOutcome {
@@ -134,7 +155,19 @@ export class PaymentRepository {
       created_at: now,
       updated_at: now,
     });
-    return { ...p, status: 'pending', providerRef: null, declineCode: null, declineMessage: null, failureReason: null, createdAt: now.toISOString(), updatedAt: now };
+    return {
+      ...p,
+      status: 'pending',
+      providerRef: null,
+      declineCode: null,
+      declineMessage: null,
+      failureReason: null,
+      refundStatus: null,
+      disputeId: null,
+      disputeStatus: null,
+      createdAt: now.toISOString(),
+      updatedAt: now,
+    };
   }
 
   async findById(id: string, trx: Knex = this.db): Promise<PaymentRecord | undefined> {
@@ -159,9 +192,27 @@ export class PaymentRepository {
     return ((await query.orderBy([{ column: 'created_at', order: 'desc' }, 'id']).limit(1000)) as PaymentRow[]).map(toRecord);
   }
 
-  /** Pending payments nobody has touched since `before`: their request died or gave up. */
+  async findByProviderRef(providerRef: string): Promise<PaymentRecord | undefined> {
+    const row = (await this.db('payments').where({ provider_ref: providerRef }).orderBy('created_at', 'desc').first()) as PaymentRow | undefined;
+    return row && toRecord(row);
+  }
+
+  /**
+   * Open payments nobody has touched since `before`: a pending one's request died or gave up; one in
+   * requires_action waits for a buyer who may never come back (or for an event that was lost).
+   */
   async findStalePending(before: Date, limit: number): Promise<PaymentRecord[]> {
-    const rows = (await this.db('payments').where({ status: 'pending' }).where('updated_at', '<', before).orderBy('updated_at').limit(limit)) as PaymentRow[];
+    const rows = (await this.db('payments').whereIn('status', OPEN_STATUSES).where('updated_at', '<', before).orderBy('updated_at').limit(limit)) as PaymentRow[];
+    return rows.map(toRecord);
+  }
+
+  /** Refunds asked for and not known to be done since `before` (the webhook did not come, or was lost). */
+  async findStaleRefunds(before: Date, limit: number): Promise<PaymentRecord[]> {
+    const rows = (await this.db('payments')
+      .where({ status: 'succeeded', refund_status: 'pending' })
+      .where('updated_at', '<', before)
+      .orderBy('updated_at')
+      .limit(limit)) as PaymentRow[];
     return rows.map(toRecord);
   }
 
@@ -170,8 +221,21 @@ export class PaymentRepository {
    * pushes its staleness forward so nobody else picks it up while it is being settled.
    */
   async lease(p: PaymentRecord): Promise<boolean> {
-    const affected = await this.db('payments').where({ id: p.id, status: 'pending', updated_at: p.updatedAt }).update({ updated_at: new Date() });
+    const affected = await this.db('payments').where({ id: p.id, status: p.status, updated_at: p.updatedAt }).update({ updated_at: new Date() });
     return affected === 1;
+  }
+
+  /** pending → requires_action: the intent waits for the buyer's 3-D Secure. The claim stays. */
+  async markRequiresAction(id: string, providerRef: string): Promise<boolean> {
+    return (await this.db('payments').where({ id, status: 'pending' }).update({ status: 'requires_action', provider_ref: providerRef, updated_at: new Date() })) === 1;
+  }
+
+  /**
+   * requires_action → pending, once the provider says the buyer is done: whoever wins this (the
+   * webhook, the buyer's refresh, the reconciler) settles the payment; the others leave it be.
+   */
+  async resumeAfterAction(id: string): Promise<boolean> {
+    return (await this.db('payments').where({ id, status: 'requires_action' }).update({ status: 'pending', updated_at: new Date() })) === 1;
   }
 
   async recordAuthorization(id: string, providerRef: string): Promise<void> {
@@ -180,7 +244,7 @@ export class PaymentRepository {
 
   /** Refreshes a pending payment's lease while a slow step (the order, the provider) is under way. */
   async touch(id: string): Promise<void> {
-    await this.db('payments').where({ id, status: 'pending' }).update({ updated_at: new Date() });
+    await this.db('payments').where({ id }).whereIn('status', OPEN_STATUSES).update({ updated_at: new Date() });
   }
 
   /** pending → succeeded; the claim stays, so the order can never be paid again. */
@@ -188,10 +252,11 @@ export class PaymentRepository {
     return (await trx('payments').where({ id, status: 'pending' }).update({ status: 'succeeded', updated_at: new Date() })) === 1;
   }
 
-  /** pending → failed, releasing the claim so the order can be paid again. */
+  /** pending or requires_action → failed, releasing the claim so the order can be paid again. */
   async markFailed(id: string, outcome: FailOutcome, trx: Knex): Promise<boolean> {
     const affected = await trx('payments')
-      .where({ id, status: 'pending' })
+      .where({ id })
+      .whereIn('status', OPEN_STATUSES)
       .update({
         status: 'failed',
         active_order_id: null,
@@ -207,6 +272,41 @@ export class PaymentRepository {
   /** pending → refunded: money was taken for an order that could not be completed and was returned. */
   async markRefunded(id: string, trx: Knex): Promise<boolean> {
     const affected = await trx('payments').where({ id, status: 'pending' }).update({ status: 'refunded', active_order_id: null, updated_at: new Date() });
+    return affected === 1;
+  }
+
+  /** requires_action → failed (canceled), only if it still waits for its buyer: the buyer pays anew. */
+  async markFailedIfWaiting(p: PaymentRecord): Promise<boolean> {
+    const affected = await this.db('payments')
+      .where({ id: p.id, status: 'requires_action' })
+      .update({ status: 'failed', active_order_id: null, failure_reason: 'canceled', updated_at: new Date() });
+    return affected === 1;
+  }
+
+  /** A refund of a sale is asked for (or seen under way at the provider): succeeded, refund pending. */
+  async markRefundRequested(id: string): Promise<void> {
+    await this.db('payments')
+      .where({ id, status: 'succeeded' })
+      .where((q) => q.whereNull('refund_status').orWhere('refund_status', 'failed'))
+      .update({ refund_status: 'pending', updated_at: new Date() });
+  }
+
+  /** succeeded → refunded: the money of a sale went back to the buyer. The order stays claimed: it was sold. */
+  async markSaleRefunded(id: string, trx: Knex): Promise<boolean> {
+    return (await trx('payments').where({ id, status: 'succeeded' }).update({ status: 'refunded', refund_status: 'succeeded', updated_at: new Date() })) === 1;
+  }
+
+  /** A refund that was under way failed at the provider: true for the one caller that records it. */
+  async markRefundFailed(id: string, trx: Knex): Promise<boolean> {
+    return (await trx('payments').where({ id, refund_status: 'pending' }).update({ refund_status: 'failed', updated_at: new Date() })) === 1;
+  }
+
+  /** Records a dispute (chargeback): true when it is news (first seen, or its status moved). */
+  async recordDispute(id: string, dispute: { id: string; status: string }, trx: Knex): Promise<boolean> {
+    const affected = await trx('payments')
+      .where({ id })
+      .where((q) => q.whereNull('dispute_status').orWhereNot('dispute_status', dispute.status))
+      .update({ dispute_id: dispute.id, dispute_status: dispute.status.slice(0, 40), updated_at: new Date() });
     return affected === 1;
   }
 }

@@ -1,12 +1,14 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
 import { type Actor, type contracts, isDuplicateKey } from '@market/common';
-import { type NewPayment, type PaymentRecord, publicPayment } from '../data-access/payment-repository';
+import { type NewPayment, type PaymentRecord } from '../data-access/payment-repository';
 import { asCouponAttempt } from './coupon-attempts';
 import { amountAfterCoupon, redeemableCoupon } from './coupon-rules';
 import type { PaymentsDeps } from './deps';
 import { couponErrors, paymentErrors } from './payment-errors';
-import { buyerOf, type Settled, settlePayment } from './settle-payment';
+import { outcomeOf } from './payment-outcome';
+import { type Settled, settlePayment, stepKey } from './settle-payment';
+import { syncPayment } from './sync-payment';
 
 type PaymentInput = z.infer<typeof contracts.createPaymentBody>;
 
@@ -44,7 +46,7 @@ async function payNow(deps: PaymentsDeps, buyer: Actor, input: PaymentInput, ide
   const amountCents = amountAfterCoupon(order.priceCents, coupon?.percentOff, order.currency);
   if (amountCents > 0 && !input.paymentMethod) throw paymentErrors.paymentMethodRequired();
 
-  const payment = await claimOrder(deps, {
+  const claim = (): Promise<PaymentRecord | undefined> => claimOrder(deps, {
     id: randomUUID(),
     orderId: order.id,
     buyerId: buyer.id,
@@ -56,8 +58,31 @@ async function payNow(deps: PaymentsDeps, buyer: Actor, input: PaymentInput, ide
     idempotencyKey: idempotency?.key ?? null,
     requestFingerprint: idempotency?.fingerprint ?? null,
   });
+  let payment = await claim();
+  // The buyer left an earlier payment in 3-D Secure and pays anew (another card, say): the new one goes ahead.
+  if (!payment && (await supersedeWaiting(deps, buyer, order.id))) payment = await claim();
   if (!payment) return answerLostClaim(deps, buyer, order.id, idempotency);
   return settlePayment(deps, payment);
+}
+
+/**
+ * The order's claim is held by a payment of this buyer that waits for 3-D Secure: it is given up
+ * (failed as `canceled`, only if it still waits: one that is being settled right now is left alone)
+ * and its intent cancelled, so that the buyer can pay with another card. Should the buyer finish the
+ * old challenge after all, the webhook finds its payment failed and lets the hold go.
+ */
+async function supersedeWaiting(deps: PaymentsDeps, buyer: Actor, orderId: string): Promise<boolean> {
+  const holder = await deps.payments.findActiveForOrder(orderId);
+  if (holder?.status !== 'requires_action' || holder.buyerId !== buyer.id) return false;
+  if (!(await deps.payments.markFailedIfWaiting(holder))) return false;
+  if (holder.couponCode) await deps.db.transaction((trx) => deps.coupons.giveBack(holder.couponCode as string, trx));
+  if (holder.providerRef) {
+    await deps.provider.cancel(holder.providerRef, stepKey(holder, 'cancel', 1)).catch((err: unknown) =>
+      deps.logger.warn('could not cancel the intent of a superseded payment; the webhook lets it go if it ever holds money', { paymentId: holder.id, err: String(err) }),
+    );
+  }
+  deps.logger.info('a payment waiting for 3-D Secure was superseded by a new one', { paymentId: holder.id, orderId });
+  return true;
 }
 
 /**
@@ -103,7 +128,7 @@ async function answerLostClaim(deps: PaymentsDeps, buyer: Actor, orderId: string
     if (earlier) return replay(deps, earlier, idempotency);
   }
   const holder = await deps.payments.findActiveForOrder(orderId);
-  if (holder?.status === 'succeeded') throw paymentErrors.orderNotPending('complete');
+  if (holder?.status === 'succeeded' || holder?.status === 'refunded') throw paymentErrors.orderNotPending('complete');
   throw paymentErrors.paymentInProgress();
 }
 
@@ -116,18 +141,12 @@ async function replay(deps: PaymentsDeps, earlier: PaymentRecord, request: Keyed
   // Payments made before fingerprints were stored can only be compared by their order.
   const sameRequest = earlier.requestFingerprint ? earlier.requestFingerprint === request.fingerprint : earlier.orderId === request.orderId;
   if (!sameRequest) throw paymentErrors.idempotencyKeyReused();
-  switch (earlier.status) {
-    case 'pending':
-      throw paymentErrors.paymentInProgress();
-    case 'succeeded':
-      return { payment: publicPayment(earlier), order: await deps.orders.get(earlier.orderId, buyerOf(earlier)) };
-    case 'failed':
-      if (earlier.failureReason === 'capture_refused') throw paymentErrors.paymentNotCollected();
-      // A decline, whatever its code: rows written before decline codes fell back to Stripe's
-      // `code` may hold an empty one (stripe-node's '' for a missing decline_code).
-      if (earlier.declineCode !== null) throw paymentErrors.cardDeclined(earlier.declineMessage ?? '');
-      throw paymentErrors.orderNotPending((await deps.orders.get(earlier.orderId, buyerOf(earlier))).status);
-    case 'refunded':
-      throw paymentErrors.orderNotPending((await deps.orders.get(earlier.orderId, buyerOf(earlier))).status);
+  // One waiting for 3-D Secure is answered as the provider has it now, with what the browser needs.
+  if (earlier.status === 'requires_action') return syncPayment(deps, earlier);
+  // A payment refunded after its sale replays as the sale it was; one refunded because its order
+  // could not be completed replays as that refusal.
+  if (earlier.status === 'refunded' && earlier.refundStatus !== 'succeeded') {
+    throw paymentErrors.orderNotPending((await deps.orders.get(earlier.orderId, { id: earlier.buyerId, role: 'user' })).status);
   }
+  return outcomeOf(deps, earlier);
 }

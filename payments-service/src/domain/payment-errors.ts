@@ -5,6 +5,7 @@ const NOT_PENDING_DETAIL: Record<contracts.Order['status'], string> = {
   complete: 'This order has already been paid.',
   cancelled: 'This order was cancelled, so it cannot be paid.',
   expired: 'This order expired before it was paid. Please order again.',
+  refunded: 'This order was paid and then refunded.',
 };
 
 /**
@@ -26,7 +27,13 @@ const NOT_PENDING_DETAIL: Record<contracts.Order['status'], string> = {
  * | 422    | idempotency_key_reused   | the Idempotency-Key was already used with a different request (order, card or coupon) |
  * | 429    | too_many_coupon_attempts | the buyer tried COUPON_FAILURES_MAX unusable coupons within the window; `Retry-After` says when to try again |
  * | 502    | payment_not_collected    | the order was completed but the provider refused the capture (the authorization lapsed): no money taken, operators alerted |
+ * | 502    | refund_failed            | the provider could not return the money of a refund; operators alerted (payment.refund_failed) |
  * | 503    | payment_outcome_unknown  | the order or the provider's answer could not be confirmed; the payment is settled in the background |
+ * | 404    | not_found                | (refresh, refund) no such payment, or (refresh) not the caller's |
+ * | 409    | payment_not_refundable   | a refund of a payment that did not succeed |
+ * | 409    | payment_canceled         | the payment's intent was cancelled at the provider before it was completed; pay again |
+ * | 400    | invalid_signature        | a webhook whose Stripe-Signature does not verify (wrong secret, altered body, older than 5 minutes) |
+ * | 503    | webhooks_not_configured  | a webhook arrived and STRIPE_WEBHOOK_SECRET is not set |
  *
  * coupon_invalid is one problem for every unusable coupon, so that codes cannot be probed: 404
  * would say "no such code" and 409 "it exists, but not now", which is exactly what must not be
@@ -60,6 +67,14 @@ export const paymentErrors = {
       'payment_not_collected',
       'Your order is complete, but the payment could not be collected: the card authorization had expired. No money was taken; we will be in touch about paying for it.',
     ),
+  paymentNotFound: () => new AppError(404, 'not_found', 'The payment was not found.'),
+  notAdmin: () => new AppError(403, 'forbidden', 'Only an admin can refund a payment.'),
+  notRefundable: (status: string) =>
+    new AppError(409, 'payment_not_refundable', `Only a payment that succeeded can be refunded; this one is ${status}.`),
+  paymentCanceled: () =>
+    new AppError(409, 'payment_canceled', 'This payment was cancelled at the payment provider before it was completed. Please pay again.'),
+  refundFailed: () => new AppError(502, 'refund_failed', 'The payment provider could not return the money. Our team has been alerted.'),
+  webhooksNotConfigured: () => new AppError(503, 'webhooks_not_configured', 'Webhooks are not configured on this server.'),
   outcomeUnknown: () =>
     new AppError(
       503,

@@ -1,6 +1,8 @@
 import { describeError, toAppError } from '@market/common';
 import type { PaymentsDeps } from './deps';
+import { syncRefund } from './refund-payment';
 import { settlePayment } from './settle-payment';
+import { syncPayment } from './sync-payment';
 
 /** Payments settled per round; the rest wait for the next one. */
 const BATCH = 20;
@@ -21,8 +23,10 @@ export async function reconcileStalePayments(deps: PaymentsDeps, staleAfterMs: n
     if (!(await deps.payments.lease(payment))) continue;
     resumed++;
     try {
-      await settlePayment(deps, payment, { resumed: true });
-      deps.logger.info('stale payment settled: order complete, money captured', { paymentId: payment.id });
+      // One waiting for its buyer is looked up at the provider (a webhook may have been lost), and
+      // let go once its order is over; any other is settled.
+      const settled = payment.status === 'requires_action' ? await syncPayment(deps, payment, { abandonIfOrderOver: true }) : await settlePayment(deps, payment, { resumed: true });
+      if (settled.payment.status === 'succeeded') deps.logger.info('stale payment settled: order complete, money captured', { paymentId: payment.id });
     } catch (err) {
       const problem = toAppError(err);
       // A 4xx is a final answer (declined, order not completable); a 5xx leaves it for the next round.
@@ -32,5 +36,21 @@ export async function reconcileStalePayments(deps: PaymentsDeps, staleAfterMs: n
       else deps.logger.warn('stale payment not settled yet; will retry', { paymentId: payment.id, err: describeError(err).message });
     }
   }
-  return resumed;
+  return resumed + (await reconcileStaleRefunds(deps, staleAfterMs));
+}
+
+/** Refunds started and not known to be done (no webhook came): asked about at the provider again. */
+async function reconcileStaleRefunds(deps: PaymentsDeps, staleAfterMs: number): Promise<number> {
+  const stale = await deps.payments.findStaleRefunds(new Date(Date.now() - staleAfterMs), BATCH);
+  let checked = 0;
+  for (const payment of stale) {
+    if (!(await deps.payments.lease(payment))) continue;
+    checked++;
+    try {
+      await syncRefund(deps, payment);
+    } catch (err) {
+      deps.logger.warn('could not check a pending refund yet; will retry', { paymentId: payment.id, err: describeError(err).message });
+    }
+  }
+  return checked;
 }

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Actor, AppError, type contracts, describeError, domainEvents } from '@market/common';
 import { type FailOutcome, type PaymentRecord, publicPayment } from '../data-access/payment-repository';
-import { type AuthorizeRequest, type AuthorizeResult, PaymentOutcomeUnknown } from '../providers';
+import { type AuthorizeRequest, type AuthorizeResult, PaymentOutcomeUnknown, type PaymentProvider } from '../providers';
 import type { PaymentsDeps } from './deps';
 import { paymentErrors } from './payment-errors';
 
@@ -40,12 +40,18 @@ type Decision = { completed: true; order: contracts.Order } | { completed: false
  * Used by a buyer's request and by the reconciler alike; every step can be repeated.
  */
 export async function settlePayment(deps: PaymentsDeps, payment: PaymentRecord, opts: { resumed?: boolean } = {}): Promise<Settled> {
-  const providerRef = payment.amountCents > 0 ? (payment.providerRef ?? (await authorize(deps, payment, opts.resumed ?? false))) : null;
+  let providerRef: string | null = null;
+  if (payment.amountCents > 0) {
+    const held: Held = payment.providerRef ? { status: 'authorized', providerRef: payment.providerRef } : await authorize(deps, payment, opts.resumed ?? false);
+    if (held.status === 'requires_action') return awaitBuyer(deps, payment, held);
+    providerRef = held.providerRef;
+  }
   const decision = await decideOrder(deps, payment);
   if (decision.completed) return captureAndSucceed(deps, payment, providerRef, decision.order);
   return releaseAndFail(deps, payment, providerRef, decision.refusal);
 }
 
+type Held = Exclude<AuthorizeResult, { status: 'declined' }>;
 type Step = 'authorize' | 'capture' | 'cancel' | 'refund';
 
 /** The provider's idempotency key of one step of one payment: a repeat can never charge twice. */
@@ -57,7 +63,7 @@ const providerKey = (p: PaymentRecord, step: Step): string => `order-${p.orderId
  * Safe for these steps only: an intent is captured, cancelled or fully refunded once at most,
  * whatever the key. An authorization never gets a second key without a look first (authorize).
  */
-const stepKey = (p: PaymentRecord, step: Exclude<Step, 'authorize'>, attempt: number): string =>
+export const stepKey = (p: PaymentRecord, step: Exclude<Step, 'authorize'>, attempt: number): string =>
   attempt === 1 ? providerKey(p, step) : `${providerKey(p, step)}-retry-${Date.now()}`;
 
 /** orders-service answers only the order's buyer; the role is irrelevant to it, so we never claim more. */
@@ -70,7 +76,7 @@ export const buyerOf = (p: PaymentRecord): Actor => ({ id: p.buyerId, role: 'use
  * does it authorize anew, under a new key (the first may have a 500 stored against it), and only
  * while the order can still be paid.
  */
-async function authorize(deps: PaymentsDeps, p: PaymentRecord, resumed: boolean): Promise<string> {
+async function authorize(deps: PaymentsDeps, p: PaymentRecord, resumed: boolean): Promise<Held> {
   if (!p.paymentMethod) {
     await fail(deps, p, { forgetKey: true });
     throw paymentErrors.paymentMethodRequired();
@@ -81,13 +87,14 @@ async function authorize(deps: PaymentsDeps, p: PaymentRecord, resumed: boolean)
     paymentMethod: p.paymentMethod,
     idempotencyKey: providerKey(p, 'authorize'),
     orderId: p.orderId,
+    paymentId: p.id,
   };
   if (resumed) {
     const found = await unlessUnknown(deps, p, () => deps.provider.findAuthorization(req, new Date(p.createdAt)));
     if (found) {
-      deps.logger.info('a resumed payment found its authorization at the provider', { paymentId: p.id, providerRef: found.providerRef });
-      await deps.payments.recordAuthorization(p.id, found.providerRef);
-      return found.providerRef;
+      deps.logger.info('a resumed payment found its intent at the provider', { paymentId: p.id, providerRef: found.providerRef, status: found.status });
+      if (found.status === 'authorized') await deps.payments.recordAuthorization(p.id, found.providerRef);
+      return found;
     }
     await assertStillPayable(deps, p);
     req.idempotencyKey = `${providerKey(p, 'authorize')}-resumed-${Date.now()}`;
@@ -108,9 +115,28 @@ async function authorize(deps: PaymentsDeps, p: PaymentRecord, resumed: boolean)
     domainEvents.inc({ event: 'payment_declined' });
     throw paymentErrors.cardDeclined(result.message);
   }
-  await deps.payments.recordAuthorization(p.id, result.providerRef);
-  return result.providerRef;
+  if (result.status === 'authorized') await deps.payments.recordAuthorization(p.id, result.providerRef);
+  return result;
 }
+
+/**
+ * The card needs its buyer (3-D Secure): the payment waits in requires_action, keeping the order's
+ * claim, and the buyer is given what the browser needs to finish. The outcome arrives by the webhook,
+ * the buyer's refresh or the reconciler, whichever first (syncPayment).
+ */
+async function awaitBuyer(deps: PaymentsDeps, p: PaymentRecord, held: Extract<Held, { status: 'requires_action' }>): Promise<Settled> {
+  await deps.payments.markRequiresAction(p.id, held.providerRef);
+  const now = await deps.payments.findById(p.id);
+  if (now?.status !== 'requires_action') throw paymentErrors.paymentInProgress();
+  domainEvents.inc({ event: 'payment_requires_action' });
+  return { payment: publicPayment(now, nextActionOf(deps.provider, held.clientSecret)), order: await deps.orders.get(p.orderId, buyerOf(p)) };
+}
+
+/** What the buyer's browser does next: Stripe.js with Stripe, the sandbox's own step without it. */
+export const nextActionOf = (provider: Pick<PaymentProvider, 'name'>, clientSecret: string): NonNullable<contracts.Payment['nextAction']> => ({
+  type: provider.name === 'stripe' ? 'use_stripe_sdk' : 'sandbox_authenticate',
+  clientSecret,
+});
 
 /**
  * Runs a provider call whose answer may be unknown. Unknown (PaymentOutcomeUnknown, or anything that
@@ -225,7 +251,7 @@ async function captureAndSucceed(deps: PaymentsDeps, p: PaymentRecord, providerR
  * the order is complete but its payment could not be collected (502 payment_not_collected), and a
  * repeat under the same Idempotency-Key gets that answer again.
  */
-async function captureRefused(deps: PaymentsDeps, p: PaymentRecord, providerRef: string, err: unknown): Promise<never> {
+export async function captureRefused(deps: PaymentsDeps, p: PaymentRecord, providerRef: string, err: unknown): Promise<never> {
   const reason = err instanceof AppError ? err.code : 'capture_refused';
   deps.logger.error('the provider refused to capture a completed order: it is complete and unpaid, and needs a person', {
     paymentId: p.id,
@@ -286,7 +312,7 @@ async function refund(deps: PaymentsDeps, p: PaymentRecord, providerRef: string)
 }
 
 /** pending → failed, releasing the order's claim and, in the same transaction, the coupon's redemption. */
-async function fail(deps: PaymentsDeps, p: PaymentRecord, outcome: FailOutcome): Promise<void> {
+export async function fail(deps: PaymentsDeps, p: PaymentRecord, outcome: FailOutcome): Promise<void> {
   await deps.db.transaction(async (trx) => {
     if ((await deps.payments.markFailed(p.id, outcome, trx)) && p.couponCode) await deps.coupons.giveBack(p.couponCode, trx);
   });
@@ -300,7 +326,7 @@ async function settledOutcome(deps: PaymentsDeps, id: string, order: contracts.O
   throw paymentErrors.outcomeUnknown();
 }
 
-async function withRetries(deps: PaymentsDeps, p: PaymentRecord, step: (attempt: number) => Promise<void>): Promise<void> {
+export async function withRetries(deps: PaymentsDeps, p: PaymentRecord, step: (attempt: number) => Promise<void>): Promise<void> {
   for (let attempt = 1; ; attempt++) {
     try {
       return await step(attempt);
@@ -313,6 +339,6 @@ async function withRetries(deps: PaymentsDeps, p: PaymentRecord, step: (attempt:
 }
 
 /** A 5xx (or a non-AppError) says nothing about whether the other side acted. */
-function isOutcomeUnknown(err: unknown): boolean {
+export function isOutcomeUnknown(err: unknown): boolean {
   return !(err instanceof AppError) || err.status >= 500;
 }

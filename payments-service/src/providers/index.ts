@@ -6,7 +6,8 @@ import { DEFAULT_STRIPE_TIMING, stripeTimingOf } from './stripe-timing';
 export type { AuthorizeRequest, AuthorizeResult, PaymentProvider } from './payment-provider';
 export { createSandboxProvider, type SandboxIntent, type SandboxIntentStatus, type SandboxProvider } from './sandbox-provider';
 export { PaymentOutcomeUnknown } from './payment-provider';
-export { createStripeProvider, STRIPE_API_VERSION, stripeEndpointOf, type StripeProviderOptions } from './stripe-provider';
+export type { IntentState, ProviderEvent, RefundState } from './payment-provider';
+export { createStripeProvider, STRIPE_API_VERSION, stripeEndpointOf, type StripeProviderOptions, verifyStripeWebhook, WEBHOOK_TOLERANCE_SECONDS } from './stripe-provider';
 export { stripeTimingOf, type StripeTiming } from './stripe-timing';
 export { declineCodeOf, STRIPE_DECLINING_TEST_METHODS } from './stripe-test-cards';
 

@@ -6,12 +6,45 @@ export interface AuthorizeRequest {
   paymentMethod: string; // Stripe payment method id, e.g. 'pm_card_visa'
   idempotencyKey: string; // derived from the order by the caller; the same key must never create a second charge
   orderId: string; // put into Stripe metadata
+  paymentId: string; // put into Stripe metadata: a webhook event names the payment it is about
 }
 
 export type AuthorizeResult =
   | { status: 'authorized'; providerRef: string } // money held (manual capture), not yet captured
+  | { status: 'requires_action'; providerRef: string; clientSecret: string } // the buyer must finish 3-D Secure
   | { status: 'declined'; providerRef: string | null; declineCode: string; message: string };
 
+/** Where a PaymentIntent stands now, as the provider tells it (read back, never taken from a message). */
+export type IntentState =
+  | { status: 'requires_action'; clientSecret: string }
+  | { status: 'authorized' } // requires_capture: money held
+  | { status: 'captured' } // succeeded
+  | { status: 'processing' }
+  | { status: 'declined'; declineCode: string; message: string } // requires_payment_method: a decline, or 3-D Secure failed
+  | { status: 'canceled'; reason: string | null };
+
+/** The refunds of a PaymentIntent: how much has been returned, and whether one is under way or failed. */
+export interface RefundState {
+  refundedAmount: number;
+  pending: boolean;
+  /** The newest failed refund's reason, when the newest refund failed. */
+  failure: string | null;
+}
+
+/**
+ * A provider event (a Stripe webhook, or the sandbox's stand-in for one), reduced to what it is
+ * about. Handlers read the current state back from the provider: events arrive late, twice and out
+ * of order, so what an event says is only a reason to look.
+ */
+export type ProviderEvent = {
+  id: string;
+  type: string;
+} & (
+  | { about: 'intent'; intentId: string; paymentId: string | null }
+  | { about: 'refund'; intentId: string }
+  | { about: 'dispute'; intentId: string; dispute: { id: string; reason: string; status: string; amount: number } }
+  | { about: 'nothing' }
+);
 export interface PaymentProvider {
   readonly name: 'stripe' | 'sandbox';
   /**
@@ -25,7 +58,11 @@ export interface PaymentProvider {
    * holds none. Any other hold of the order is let go (cancelled), so that one order never holds the
    * buyer's money twice. Throws when the provider cannot tell.
    */
-  findAuthorization(req: AuthorizeRequest, since: Date): Promise<{ status: 'authorized'; providerRef: string } | null>;
+  findAuthorization(req: AuthorizeRequest, since: Date): Promise<Exclude<AuthorizeResult, { status: 'declined' }> | null>;
+  /** The intent as it is now. Throws PaymentOutcomeUnknown when the provider cannot tell. */
+  retrieve(providerRef: string): Promise<IntentState>;
+  /** The intent's refunds as they are now. Throws PaymentOutcomeUnknown when the provider cannot tell. */
+  refunds(providerRef: string): Promise<RefundState>;
   /**
    * Capture a previously authorized intent. Idempotent, and safe to repeat under a new key: an intent
    * can be captured only once, whatever the key. Throws PaymentOutcomeUnknown when it cannot tell.

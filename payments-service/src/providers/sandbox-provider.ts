@@ -1,16 +1,19 @@
-import { randomBytes } from 'node:crypto';
+import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { AppError } from '@market/common';
 import {
   assertValidAuthorizeRequest,
   assertValidIdempotencyKey,
   type AuthorizeRequest,
   type AuthorizeResult,
+  type IntentState,
   type PaymentProvider,
+  type ProviderEvent,
+  type RefundState,
 } from './payment-provider';
-import { declineCodeOf, STRIPE_DECLINING_TEST_METHODS } from './stripe-test-cards';
+import { AUTHENTICATION_FAILURE, declineCodeOf, STRIPE_AUTHENTICATION_TEST_METHODS, STRIPE_DECLINING_TEST_METHODS } from './stripe-test-cards';
 
 /** The subset of Stripe's PaymentIntent statuses this flow can reach. */
-export type SandboxIntentStatus = 'requires_payment_method' | 'requires_capture' | 'succeeded' | 'canceled';
+export type SandboxIntentStatus = 'requires_payment_method' | 'requires_action' | 'requires_capture' | 'succeeded' | 'canceled';
 
 export interface SandboxIntent {
   readonly id: string;
@@ -18,7 +21,12 @@ export interface SandboxIntent {
   readonly currency: string;
   readonly paymentMethod: string;
   readonly orderId: string;
+  readonly paymentId: string;
   readonly status: SandboxIntentStatus;
+  /** As Stripe's: what a browser needs to finish the intent (here: the sandbox's 3-D Secure step). */
+  readonly clientSecret: string;
+  /** Why it waits for another payment method (a decline, or a failed 3-D Secure challenge). */
+  readonly lastError: Decline | null;
   /** Stripe keeps a refunded intent at `succeeded` and records the refund on the charge; so do we. */
   readonly refunded: boolean;
 }
@@ -27,6 +35,13 @@ export interface SandboxProvider extends PaymentProvider {
   readonly name: 'sandbox';
   /** A snapshot (copies) of every intent created so far, oldest first, for tests and local debugging. */
   intents(): SandboxIntent[];
+  /**
+   * Stands in for Stripe.js and the buyer in the 3-D Secure challenge: only with the intent's client
+   * secret, and only while it waits for the buyer. `complete` authorizes it (or declines it, for
+   * Stripe's "authenticate, then decline" card); `fail` leaves it waiting for another payment
+   * method, as Stripe does. Returns the event Stripe would send to the webhook.
+   */
+  authenticate(intentId: string, clientSecret: string, outcome: 'complete' | 'fail'): Promise<{ status: SandboxIntentStatus; event: ProviderEvent }>;
 }
 
 interface Decline {
@@ -82,14 +97,18 @@ export function createSandboxProvider(): SandboxProvider {
     return intent;
   }
 
-  function createIntent(req: AuthorizeRequest, status: SandboxIntentStatus): MutableIntent {
+  function createIntent(req: AuthorizeRequest, status: SandboxIntentStatus, lastError: Decline | null = null): MutableIntent {
+    const id = `pi_sandbox_${randomBytes(12).toString('hex')}`;
     const intent: MutableIntent = {
-      id: `pi_sandbox_${randomBytes(12).toString('hex')}`,
+      id,
       amountCents: req.amountCents,
       currency: req.currency,
       paymentMethod: req.paymentMethod,
       orderId: req.orderId,
+      paymentId: req.paymentId,
       status,
+      clientSecret: `${id}_secret_${randomBytes(12).toString('hex')}`,
+      lastError,
       refunded: false,
     };
     intents.set(intent.id, intent);
@@ -100,10 +119,26 @@ export function createSandboxProvider(): SandboxProvider {
     const decline = DECLINES[req.paymentMethod];
     if (decline) {
       // Stripe creates the intent even when the card is declined; it waits for another payment method.
-      const intent = createIntent(req, 'requires_payment_method');
+      const intent = createIntent(req, 'requires_payment_method', decline);
       return { status: 'declined', providerRef: intent.id, ...decline };
     }
+    if (STRIPE_AUTHENTICATION_TEST_METHODS[req.paymentMethod]) {
+      const intent = createIntent(req, 'requires_action');
+      return { status: 'requires_action', providerRef: intent.id, clientSecret: intent.clientSecret };
+    }
     return { status: 'authorized', providerRef: createIntent(req, 'requires_capture').id };
+  }
+
+  function authenticateNow(intent: MutableIntent, outcome: 'complete' | 'fail'): void {
+    if (intent.status !== 'requires_action') throw unexpectedState('authenticated', intent.status);
+    const after = STRIPE_AUTHENTICATION_TEST_METHODS[intent.paymentMethod];
+    if (outcome === 'fail') {
+      Object.assign(intent, { status: 'requires_payment_method', lastError: { declineCode: declineCodeOf(AUTHENTICATION_FAILURE), message: AUTHENTICATION_FAILURE.message } });
+    } else if (after?.after === 'declined') {
+      Object.assign(intent, { status: 'requires_payment_method', lastError: { declineCode: declineCodeOf({ code: after.error.code, decline_code: after.error.declineCode }), message: after.error.message } });
+    } else {
+      intent.status = 'requires_capture';
+    }
   }
 
   function captureNow(id: string): void {
@@ -132,16 +167,50 @@ export function createSandboxProvider(): SandboxProvider {
     async authorize(req) {
       assertValidAuthorizeRequest(req);
       assertPaymentMethodId(req.paymentMethod);
-      const params = [req.amountCents, req.currency, req.paymentMethod, req.orderId];
+      const params = [req.amountCents, req.currency, req.paymentMethod, req.orderId, req.paymentId];
       return once(req.idempotencyKey, fingerprintOf('authorize', params), () => authorizeNow(req));
     },
 
     /** The sandbox always answers, so this only finds what a caller that lost the answer left. */
     async findAuthorization(req) {
+      const live: SandboxIntentStatus[] = ['requires_capture', 'succeeded', 'requires_action'];
       const ofOrder = [...intents.values()].filter((i) => i.orderId === req.orderId).reverse();
-      const mine = ofOrder.find((i) => (i.status === 'requires_capture' || i.status === 'succeeded') && i.amountCents === req.amountCents && i.currency === req.currency);
-      for (const stray of ofOrder) if (stray.status === 'requires_capture' && stray !== mine) stray.status = 'canceled';
-      return mine ? { status: 'authorized', providerRef: mine.id } : null;
+      const mine = ofOrder.find((i) => live.includes(i.status) && i.amountCents === req.amountCents && i.currency === req.currency);
+      for (const stray of ofOrder) if ((stray.status === 'requires_capture' || stray.status === 'requires_action') && stray !== mine) stray.status = 'canceled';
+      if (!mine) return null;
+      if (mine.status === 'requires_action') return { status: 'requires_action', providerRef: mine.id, clientSecret: mine.clientSecret };
+      return { status: 'authorized', providerRef: mine.id };
+    },
+
+    async retrieve(providerRef): Promise<IntentState> {
+      const intent = find(providerRef);
+      switch (intent.status) {
+        case 'requires_action':
+          return { status: 'requires_action', clientSecret: intent.clientSecret };
+        case 'requires_capture':
+          return { status: 'authorized' };
+        case 'succeeded':
+          return { status: 'captured' };
+        case 'canceled':
+          return { status: 'canceled', reason: null };
+        case 'requires_payment_method':
+          return { status: 'declined', declineCode: intent.lastError?.declineCode ?? 'card_declined', message: intent.lastError?.message ?? 'Your card was declined.' };
+      }
+    },
+
+    async refunds(providerRef): Promise<RefundState> {
+      const intent = find(providerRef);
+      return { refundedAmount: intent.refunded ? intent.amountCents : 0, pending: false, failure: null };
+    },
+
+    async authenticate(intentId, clientSecret, outcome) {
+      const intent = intents.get(intentId);
+      // Like Stripe.js with a wrong client secret: the intent is not found, whatever the reason.
+      if (!intent || !sameSecret(intent.clientSecret, clientSecret)) throw new AppError(404, 'payment_not_found', 'The payment was not found at the payment provider.');
+      authenticateNow(intent, outcome);
+      const type = intent.status === 'requires_capture' ? 'payment_intent.amount_capturable_updated' : 'payment_intent.payment_failed';
+      const event: ProviderEvent = { id: `evt_sandbox_${randomBytes(12).toString('hex')}`, type, about: 'intent', intentId: intent.id, paymentId: intent.paymentId };
+      return { status: intent.status, event };
     },
 
     async capture(providerRef, idempotencyKey) {
@@ -163,6 +232,12 @@ export function createSandboxProvider(): SandboxProvider {
       return [...intents.values()].map((intent) => ({ ...intent }));
     },
   };
+}
+
+/** Compares secrets in constant time (hashed first, so lengths do not leak either). */
+function sameSecret(expected: string, given: string): boolean {
+  const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+  return timingSafeEqual(digest(expected), digest(given));
 }
 
 function attempt(run: () => unknown): Outcome {

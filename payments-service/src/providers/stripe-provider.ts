@@ -5,8 +5,11 @@ import {
   assertValidIdempotencyKey,
   type AuthorizeRequest,
   type AuthorizeResult,
+  type IntentState,
   PaymentOutcomeUnknown,
   type PaymentProvider,
+  type ProviderEvent,
+  type RefundState,
 } from './payment-provider';
 import { DEFAULT_STRIPE_TIMING } from './stripe-timing';
 import { declineCodeOf } from './stripe-test-cards';
@@ -57,7 +60,7 @@ const ONE_TRY = { maxNetworkRetries: 0 } as const;
 
 type StripeError = InstanceType<typeof Stripe.errors.StripeError>;
 type PaymentIntentStatus = Stripe.PaymentIntent.Status;
-type Authorized = { status: 'authorized'; providerRef: string };
+type Found = Exclude<AuthorizeResult, { status: 'declined' }>;
 
 /**
  * The Stripe adapter. Every step that moves money is sent with an idempotency key, and the SDK
@@ -119,7 +122,7 @@ export function createStripeProvider(opts: StripeProviderOptions): PaymentProvid
   }
 
   /** After an unclear create: this call's intent, found among the intents created since it began. */
-  async function recoverAuthorization(req: AuthorizeRequest, startedAt: Date, cause: unknown): Promise<Authorized> {
+  async function recoverAuthorization(req: AuthorizeRequest, startedAt: Date, cause: unknown): Promise<Found> {
     let intents: Stripe.PaymentIntent[];
     try {
       intents = await listedIntentsOf(req.orderId, startedAt, 1);
@@ -129,7 +132,7 @@ export function createStripeProvider(opts: StripeProviderOptions): PaymentProvid
     const { mine, strays } = holdsOf(intents, req);
     if (!mine) throw new PaymentOutcomeUnknown(cause);
     await release(strays, req, cause);
-    return { status: 'authorized', providerRef: mine.id };
+    return foundOf(mine);
   }
 
   /**
@@ -195,10 +198,10 @@ export function createStripeProvider(opts: StripeProviderOptions): PaymentProvid
             // The SDK's API version (2026-09-30.endive and later) removed `payment_method_types`;
             // this is its replacement. Cards only, so no redirect-based method can demand a return_url.
             allowed_payment_method_types: ['card'],
-            // No shopper is on hand to complete 3-D Secure, so Stripe should decline (a card error)
-            // rather than park the intent in requires_action where nothing would ever finish it.
-            error_on_requires_action: true,
-            metadata: { orderId: req.orderId },
+            // A card that needs the buyer (3-D Secure) leaves the intent in requires_action with a
+            // `use_stripe_sdk` next action: the buyer's browser finishes it with Stripe.js
+            // (handleNextAction and the client secret), and the webhook tells us the outcome.
+            metadata: { orderId: req.orderId, paymentId: req.paymentId },
           },
           { idempotencyKey: req.idempotencyKey },
         );
@@ -210,7 +213,7 @@ export function createStripeProvider(opts: StripeProviderOptions): PaymentProvid
       return toAuthorized(intent);
     },
 
-    async findAuthorization(req: AuthorizeRequest, since: Date): Promise<Authorized | null> {
+    async findAuthorization(req: AuthorizeRequest, since: Date): Promise<Found | null> {
       let intents: Stripe.PaymentIntent[];
       try {
         // The list is consistent but bounded to recent intents; search reaches older ones but lags.
@@ -221,9 +224,36 @@ export function createStripeProvider(opts: StripeProviderOptions): PaymentProvid
       }
       const { mine, strays, inFlight } = holdsOf(intents, req);
       await release(strays, req, undefined);
-      if (mine) return { status: 'authorized', providerRef: mine.id };
+      if (mine) return foundOf(mine);
       if (inFlight) throw new PaymentOutcomeUnknown(new Error(`an intent of order ${req.orderId} is still processing`));
       return null;
+    },
+
+    async retrieve(providerRef: string): Promise<IntentState> {
+      let intent: Stripe.PaymentIntent;
+      try {
+        intent = await stripe.paymentIntents.retrieve(providerRef, {}, ONE_TRY);
+      } catch (err) {
+        if (isUnclear(err)) throw new PaymentOutcomeUnknown(err);
+        throw toAppError(err);
+      }
+      return intentStateOf(intent);
+    },
+
+    async refunds(providerRef: string): Promise<RefundState> {
+      let refunds: Stripe.Refund[];
+      try {
+        refunds = (await stripe.refunds.list({ payment_intent: providerRef, limit: 100 }, ONE_TRY)).data;
+      } catch (err) {
+        if (isUnclear(err)) throw new PaymentOutcomeUnknown(err);
+        throw toAppError(err);
+      }
+      const newest = [...refunds].sort((a, b) => b.created - a.created)[0];
+      return {
+        refundedAmount: refunds.filter((r) => r.status === 'succeeded').reduce((sum, r) => sum + r.amount, 0),
+        pending: refunds.some((r) => r.status === 'pending' || r.status === 'requires_action'),
+        failure: newest?.status === 'failed' ? (newest.failure_reason ?? 'unknown') : null,
+      };
     },
 
     async capture(providerRef: string, idempotencyKey: string): Promise<void> {
@@ -267,9 +297,10 @@ export function createStripeProvider(opts: StripeProviderOptions): PaymentProvid
 
 function toAuthorized(intent: Stripe.PaymentIntent): AuthorizeResult {
   if (intent.status === 'requires_capture') return { status: 'authorized', providerRef: intent.id };
+  if (intent.status === 'requires_action' && intent.client_secret) return { status: 'requires_action', providerRef: intent.id, clientSecret: intent.client_secret };
   if (intent.status === 'processing') throw new PaymentOutcomeUnknown(new Error(`PaymentIntent ${intent.id} is still processing`));
-  // With manual capture and error_on_requires_action no other status should come back; if one
-  // does, no money is held and calling it "authorized" would ship goods unpaid.
+  // With manual capture and a confirmed card no other status should come back; if one does, no
+  // money is held and calling it "authorized" would ship goods unpaid.
   throw withCause(new AppError(502, 'payment_provider_error', REJECTED_DETAIL), new Error(`unexpected PaymentIntent status ${intent.status}`));
 }
 
@@ -290,9 +321,85 @@ function toDeclined(err: InstanceType<typeof Stripe.errors.StripeCardError>): Au
  */
 function holdsOf(intents: Stripe.PaymentIntent[], req: AuthorizeRequest): { mine?: Stripe.PaymentIntent; strays: Stripe.PaymentIntent[]; inFlight: boolean } {
   const unique = [...new Map(intents.filter((i) => i.metadata?.orderId === req.orderId).map((i) => [i.id, i])).values()].sort((a, b) => b.created - a.created);
-  const mine = unique.find((i) => (i.status === 'requires_capture' || i.status === 'succeeded') && i.amount === req.amountCents && i.currency === req.currency);
-  const strays = unique.filter((i) => i.status === 'requires_capture' && i.id !== mine?.id);
+  const mine = unique.find((i) => LIVE_STATUSES.includes(i.status) && i.amount === req.amountCents && i.currency === req.currency);
+  // An intent waiting for its buyer holds nothing yet, but could once authenticated: let it go too.
+  const strays = unique.filter((i) => (i.status === 'requires_capture' || i.status === 'requires_action') && i.id !== mine?.id);
   return { mine, strays, inFlight: unique.some((i) => i.status === 'processing') };
+}
+
+/** An intent that is, or may yet become, the order's authorization. */
+const LIVE_STATUSES: PaymentIntentStatus[] = ['requires_capture', 'succeeded', 'requires_action'];
+
+function foundOf(intent: Stripe.PaymentIntent): Found {
+  if (intent.status === 'requires_action' && intent.client_secret) return { status: 'requires_action', providerRef: intent.id, clientSecret: intent.client_secret };
+  return { status: 'authorized', providerRef: intent.id };
+}
+
+function intentStateOf(intent: Stripe.PaymentIntent): IntentState {
+  switch (intent.status) {
+    case 'requires_action':
+      return { status: 'requires_action', clientSecret: intent.client_secret ?? '' };
+    case 'requires_capture':
+      return { status: 'authorized' };
+    case 'succeeded':
+      return { status: 'captured' };
+    case 'canceled':
+      return { status: 'canceled', reason: intent.cancellation_reason ?? null };
+    case 'requires_payment_method': {
+      const error = intent.last_payment_error;
+      return { status: 'declined', declineCode: declineCodeOf(error ?? {}), message: error?.message ?? 'Your card was declined.' };
+    }
+    default:
+      // processing, or requires_confirmation (never reached: intents are confirmed as they are created).
+      return { status: 'processing' };
+  }
+}
+
+/** Webhook events of Stripe's that move a payment, read as what they are about. */
+const INTENT_EVENTS = new Set([
+  'payment_intent.amount_capturable_updated',
+  'payment_intent.succeeded',
+  'payment_intent.payment_failed',
+  'payment_intent.canceled',
+  'payment_intent.requires_action',
+  'payment_intent.processing',
+]);
+const REFUND_EVENTS = new Set(['charge.refunded', 'charge.refund.updated', 'refund.created', 'refund.updated', 'refund.failed']);
+
+/** Stripe's tolerance by default: a signature older than five minutes is refused (replays). */
+export const WEBHOOK_TOLERANCE_SECONDS = 300;
+
+/**
+ * Verifies a webhook request with the endpoint's signing secret (the SDK's constructEvent: the HMAC
+ * of the exact bytes, and a timestamp within the tolerance) and reads what the event is about.
+ * Anything else is a 400 that changes nothing.
+ */
+export function verifyStripeWebhook(rawBody: Buffer, signature: string, secret: string): ProviderEvent {
+  let event: Stripe.Event;
+  try {
+    event = Stripe.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS);
+  } catch (err) {
+    throw withCause(new AppError(400, 'invalid_signature', 'The webhook signature could not be verified.'), err);
+  }
+  return stripeEventOf(event);
+}
+
+/** What a Stripe event is about; an object without the ids we need is nothing to act on. */
+export function stripeEventOf(event: Stripe.Event): ProviderEvent {
+  const base = { id: event.id, type: event.type };
+  const object = event.data.object as unknown as Record<string, unknown>;
+  const intentIdOf = (value: unknown): string | null => (typeof value === 'string' ? value : value && typeof value === 'object' && typeof (value as { id?: unknown }).id === 'string' ? (value as { id: string }).id : null);
+  if (INTENT_EVENTS.has(event.type) && typeof object.id === 'string') {
+    const metadata = object.metadata as Record<string, string> | undefined;
+    return { ...base, about: 'intent', intentId: object.id, paymentId: metadata?.paymentId ?? null };
+  }
+  const intentId = intentIdOf(object.payment_intent);
+  if (REFUND_EVENTS.has(event.type) && intentId) return { ...base, about: 'refund', intentId };
+  if (event.type === 'charge.dispute.created' && intentId && typeof object.id === 'string') {
+    const dispute = { id: object.id, reason: String(object.reason ?? 'unknown'), status: String(object.status ?? 'unknown'), amount: Number(object.amount ?? 0) };
+    return { ...base, about: 'dispute', intentId, dispute };
+  }
+  return { ...base, about: 'nothing' };
 }
 
 /** A string inside single quotes in Stripe's search query language. */

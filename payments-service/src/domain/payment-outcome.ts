@@ -1,0 +1,28 @@
+import { type PaymentRecord, publicPayment } from '../data-access/payment-repository';
+import type { PaymentsDeps } from './deps';
+import { paymentErrors } from './payment-errors';
+import { buyerOf, type Settled } from './settle-payment';
+
+/**
+ * A payment's answer as it stands, the same whoever asks again (a repeat under the Idempotency-Key,
+ * the buyer's refresh): the payment and its order once it succeeded or was refunded, the problem it
+ * ended with once it failed, 409 payment_in_progress while it is being settled. A payment waiting for
+ * its buyer is answered by syncPayment, which asks the provider first.
+ */
+export async function outcomeOf(deps: PaymentsDeps, p: PaymentRecord): Promise<Settled> {
+  switch (p.status) {
+    case 'pending':
+    case 'requires_action':
+      throw paymentErrors.paymentInProgress();
+    case 'succeeded':
+    case 'refunded':
+      return { payment: publicPayment(p), order: await deps.orders.get(p.orderId, buyerOf(p)) };
+    case 'failed':
+      if (p.failureReason === 'capture_refused') throw paymentErrors.paymentNotCollected();
+      if (p.failureReason === 'canceled') throw paymentErrors.paymentCanceled();
+      // A decline, whatever its code: rows written before decline codes fell back to Stripe's
+      // `code` may hold an empty one (stripe-node's '' for a missing decline_code).
+      if (p.declineCode !== null) throw paymentErrors.cardDeclined(p.declineMessage ?? '');
+      throw paymentErrors.orderNotPending((await deps.orders.get(p.orderId, buyerOf(p))).status);
+  }
+}
