@@ -33,6 +33,7 @@ import { authenticate, DELETED_VERSION, refuseBadTokens, revocationKey } from '.
 import { planCachedRead } from './http/edge-round';
 import { createRateLimiter } from './http/rate-limit';
 import { ReadCache } from './http/read-cache';
+import { stripeWebhookRouter } from './http/stripe-webhook';
 import { UsersClient } from './http/users-client';
 import { docsRouter } from './http/docs';
 import { buildOpenApiDocument } from './openapi';
@@ -131,9 +132,23 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   // traffic); the dependency report only on the ops port: it would tell anyone what is behind the door.
   app.use(healthRoutes({ readiness }));
   const jwks = { keys: config.JWT_PUBLIC_KEYS.map(publicJwkOf) };
-  const routes = allRoutes({ rpc, cache, users, jwks, paymentTimeoutMs: paymentRpcTimeoutMs(config.RPC_TIMEOUT_MS) });
+  const paymentTimeoutMs = paymentRpcTimeoutMs(config.RPC_TIMEOUT_MS);
+  const routes = allRoutes({ rpc, cache, users, jwks, paymentTimeoutMs, stripePublishableKey: config.STRIPE_PUBLISHABLE_KEY ?? null });
   // Documentation is read by browsers fetching several files at once: not rate limited.
   app.use(docsRouter(buildOpenApiDocument(routes)));
+  // Stripe's webhooks: the raw body, and a bound of their own instead of the per-client limit.
+  app.use(
+    stripeWebhookRouter({
+      rpc,
+      redis,
+      cache,
+      prefix: config.BUS_PREFIX,
+      limit: config.WEBHOOK_RATE_LIMIT_MAX,
+      windowMs: config.WEBHOOK_RATE_LIMIT_WINDOW_MS,
+      timeoutMs: paymentTimeoutMs,
+      logger,
+    }),
+  );
 
   app.use(authenticate(createTokenVerifier(config.JWT_PUBLIC_KEYS), config.BUS_PREFIX));
   app.use(planCachedRead(routes));

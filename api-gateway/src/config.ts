@@ -19,6 +19,16 @@ export const gatewayConfigSchema = z
       .refine((v) => /^(true|false|\d{1,2})$/.test(v), 'must be true, false or a number of proxy hops')
       .transform((v): boolean | number => (v === 'true' ? true : v === 'false' ? false : Number(v))),
     CACHE_TTL_SECONDS: setting.int(60, 0, 86_400),
+    /**
+     * Stripe's webhooks are not one client among others (the per-client limit would drop a burst of
+     * events), but they are bounded too: this many requests per window, for all senders together.
+     */
+    WEBHOOK_RATE_LIMIT_MAX: setting.int(600, 1, 1_000_000_000),
+    WEBHOOK_RATE_LIMIT_WINDOW_MS: setting.int(10_000, 100, 86_400_000),
+    /** Stripe's publishable key (pk_…), given to browsers by GET /config for Stripe.js. Unset: the sandbox's card form. */
+    STRIPE_PUBLISHABLE_KEY: setting
+      .optionalString()
+      .refine((v) => v === undefined || /^pk_(test|live)_[A-Za-z0-9]{8,}$/.test(v), 'must be a Stripe publishable key such as pk_test_…'),
     USERS_TIMEOUT_MS: setting.int(5000, 100, 120_000),
   });
 

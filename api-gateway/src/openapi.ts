@@ -60,11 +60,40 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
           ...(route.success.schema ? { content: { 'application/json': { schema: route.success.schema } } } : {}),
         },
         ...Object.fromEntries(
+          (route.alsoSucceeds ?? []).map((other) => [
+            other.status,
+            { description: other.description, ...(other.schema ? { content: { 'application/json': { schema: other.schema } } } : {}) },
+          ]),
+        ),
+        ...Object.fromEntries(
           statuses.map((status) => [status, { description: PROBLEM_DESCRIPTIONS[status] ?? 'Problem', content: { 'application/problem+json': { schema: problem } } }]),
         ),
       },
     });
   }
+  registry.registerPath({
+    method: 'post',
+    path: '/webhooks/stripe',
+    operationId: 'receiveStripeWebhook',
+    tags: ['payments'],
+    summary: "Stripe's events (for Stripe only): 3-D Secure outcomes, lapsed authorizations, refunds, disputes",
+    description:
+      'The raw event as Stripe sends it, verified by payments-service against `STRIPE_WEBHOOK_SECRET` (the `Stripe-Signature` header, 5-minute tolerance). ' +
+      'Each event is handled once by its id; what it says is read back from Stripe before anything changes. Not subject to the per-client rate limit, ' +
+      'but bounded (`WEBHOOK_RATE_LIMIT_MAX` per `WEBHOOK_RATE_LIMIT_WINDOW_MS` for all senders) and at most 512 kB.',
+    security: [],
+    request: {
+      headers: z.object({ 'stripe-signature': z.string().meta({ description: 't=<unix seconds>,v1=<HMAC-SHA256 hex>' }) }),
+      body: { required: true, content: { 'application/json': { schema: z.object({ id: z.string(), type: z.string(), data: z.object({ object: z.record(z.string(), z.unknown()) }) }) } } },
+    },
+    responses: {
+      200: { description: 'Received (handled, a duplicate, or not about a payment of ours)', content: { 'application/json': { schema: z.object({ received: z.literal(true) }) } } },
+      400: { description: 'The signature does not verify (`invalid_signature`), or the header or body is missing; nothing changed', content: { 'application/problem+json': { schema: problem } } },
+      413: { description: 'The body is larger than 512 kB', content: { 'application/problem+json': { schema: problem } } },
+      429: { description: 'Over the webhook bound; Stripe delivers again later', content: { 'application/problem+json': { schema: problem } } },
+      503: { description: 'Not handled yet (payments-service or Stripe did not answer, or webhooks are not configured): Stripe delivers again later', content: { 'application/problem+json': { schema: problem } } },
+    },
+  });
   const operations = [
     ['/healthz', 'getLiveness', 'Liveness: the process answers (it asks nothing outside itself)'],
     ['/readyz', 'getReadiness', 'Readiness: started, not shutting down, and not cut off from every backend (one dependency down does not make it unready)'],

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { isIPv4 } from 'node:net';
-import type { RequestHandler } from 'express';
+import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
 import { AppError, type Logger, rateLimitRejections, type Redis, sendProblem } from '@market/common';
@@ -15,6 +15,8 @@ export interface RateLimitOptions {
   limit: number;
   windowMs: number;
   logger: Logger;
+  /** Whose count a request adds to: by default the signed-in user, else the client's address. */
+  keyOf?: (req: Request) => string;
 }
 
 /**
@@ -34,7 +36,7 @@ export function createRateLimiter(opts: RateLimitOptions): RequestHandler {
     legacyHeaders: false,
     passOnStoreError: true,
     // On the anonymous routes `authenticate` never sets an actor, so they are counted by address.
-    keyGenerator: (req) => (req.actor ? `user:{${req.actor.id}}` : `ip:${clientAddressKey(req.ip ?? 'unknown')}`),
+    keyGenerator: opts.keyOf ?? ((req) => (req.actor ? `user:{${req.actor.id}}` : `ip:${clientAddressKey(req.ip ?? 'unknown')}`)),
     store: new RedisStore({ prefix: `${opts.prefix}:rl:`, sendCommand: sendCommandVia(opts.redis, opts.cache) }),
     // keyGeneratorIpFallback reads the key generator's source for `ipKeyGenerator`; clientAddressKey
     // applies it to IPv6 itself (tested against it), so that check would only be a false alarm.

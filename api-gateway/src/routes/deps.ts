@@ -10,6 +10,8 @@ export interface RouteDeps {
   jwks: { keys: PublicJwk[] };
   /** Paying spans a provider round trip and an orders call of its own, so it may take longer than one hop. */
   paymentTimeoutMs: number;
+  /** STRIPE_PUBLISHABLE_KEY, for browsers (GET /config); null with the sandbox. */
+  stripePublishableKey: string | null;
 }
 
 export const cacheHeader = (hit: boolean): Record<string, string> => ({ 'X-Cache': hit ? 'HIT' : 'MISS' });

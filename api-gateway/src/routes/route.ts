@@ -45,6 +45,8 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   body?: B;
   headers?: z.ZodObject;
   success: { status: number; description: string; schema?: z.ZodType };
+  /** Other successful answers (a 202 while something finishes elsewhere), documented beside `success`. */
+  alsoSucceeds?: { status: number; description: string; schema?: z.ZodType }[];
   /** Statuses of the problems this route documents (400, 401, 429 and 5xx apply to every route). */
   problems: number[];
   /** A cacheable GET: the entry that answers it. Known before the rate limiter, so the lookup rides with the count. */
