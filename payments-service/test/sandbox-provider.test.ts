@@ -156,6 +156,21 @@ describe('sandbox payment provider', () => {
       expect(provider.intents()).toHaveLength(1);
     });
 
+    it('forgets a key after 24 hours, as Stripe does: the same key then runs again', async () => {
+      let clock = Date.parse('2026-11-01T00:00:00Z');
+      const timed = createSandboxProvider({ now: () => clock });
+      const first = await timed.authorize(request({ paymentMethod: 'pm_card_chargeDeclined' }));
+
+      clock += 24 * 60 * 60_000 - 1;
+      await expectAppError(timed.authorize(request({ amountCents: 9_999 })), 409, 'idempotency_key_reused');
+      expect(await timed.authorize(request({ paymentMethod: 'pm_card_chargeDeclined' }))).toEqual(first);
+
+      clock += 1;
+      const after = await timed.authorize(request());
+      expect(after).toMatchObject({ status: 'authorized' });
+      expect(timed.intents()).toHaveLength(2);
+    });
+
     it('refuses to reuse an authorize key for a capture', async () => {
       const ref = await authorizedRef(provider);
 

@@ -67,26 +67,41 @@ type Outcome = { ok: true; value: unknown } | { ok: false; error: unknown };
 interface StoredOutcome {
   fingerprint: string;
   outcome: Outcome;
+  storedAt: number;
 }
+
+/** How long Stripe keeps an idempotency key's answer; then the key is free again. */
+export const SANDBOX_IDEMPOTENCY_KEY_TTL_MS = 24 * 60 * 60_000;
 
 type MutableIntent = { -readonly [K in keyof SandboxIntent]: SandboxIntent[K] };
 
 /** An in-memory stand-in for Stripe test mode, used when no Stripe key is configured. */
-export function createSandboxProvider(): SandboxProvider {
+export function createSandboxProvider(opts: { now?: () => number } = {}): SandboxProvider {
+  const now = opts.now ?? Date.now;
   const intents = new Map<string, MutableIntent>();
   const idempotency = new Map<string, StoredOutcome>();
+
+  /** The key's stored answer while Stripe would still replay it; expired keys are forgotten (and their memory freed). */
+  function storedFor(key: string): StoredOutcome | undefined {
+    const stored = idempotency.get(key);
+    if (stored && now() - stored.storedAt >= SANDBOX_IDEMPOTENCY_KEY_TTL_MS) {
+      idempotency.delete(key);
+      return undefined;
+    }
+    return stored;
+  }
 
   /**
    * Like Stripe: a key replays its first outcome (success or error) and never runs the operation
    * again; reusing it for a different operation or different parameters is refused.
    */
   async function once<T>(key: string, fingerprint: string, run: () => T): Promise<T> {
-    const stored = idempotency.get(key);
+    const stored = storedFor(key);
     if (stored && stored.fingerprint !== fingerprint) {
       throw new AppError(409, 'idempotency_key_reused', 'This payment step was already attempted with different details.');
     }
     const outcome = stored?.outcome ?? attempt(run);
-    if (!stored) idempotency.set(key, { fingerprint, outcome });
+    if (!stored) idempotency.set(key, { fingerprint, outcome, storedAt: now() });
     if (!outcome.ok) throw outcome.error;
     return outcome.value as T;
   }
