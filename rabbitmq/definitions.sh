@@ -79,7 +79,8 @@ events="$p\\.events"
 dead="$p\\.dead-letter(\\.quorum)?"
 
 # RPC services: serve <prefix>.rpc.<name>; own queues <prefix>.<name>.* (event subscriptions such as
-# listings.user-deleted and *.revocations, the orders expiry queues); publish <name>.* events.
+# listings.user-deleted, orders.payment-refunded and *.revocations, the orders expiry queues); publish
+# <name>.* events.
 rpc_service() {
   local user="$1" variable="$2" name="$3" publishes="$4" consumes="$5"
   local rpc="$p\\.rpc\\.$name(\\.quorum)?" own="$p\\.$name\\..+"
@@ -110,9 +111,11 @@ add_user api-gateway API_GATEWAY_RABBITMQ_PASSWORD \
   '^$' '^(user|listing)\.'
 # users-service publishes user.* (deletions, revocations) and consumes no event.
 rpc_service users-service USERS_RABBITMQ_PASSWORD users '^user\.' '^$'
-# The others publish their own events and follow users (deletions, revocations).
+# The others publish their own events and follow users (deletions, revocations); orders-service also
+# follows payment.refunded (a refund reaches the order even if orders.refund is never called), and
+# that payment event alone.
 rpc_service listings-service LISTINGS_RABBITMQ_PASSWORD listings '^listing\.' '^user\.'
-rpc_service orders-service ORDERS_RABBITMQ_PASSWORD orders '^order\.' '^user\.'
+rpc_service orders-service ORDERS_RABBITMQ_PASSWORD orders '^order\.' '^(user\.|payment\.refunded$)'
 rpc_service payments-service PAYMENTS_RABBITMQ_PASSWORD payments '^payment\.' '^user\.'
 
 join() {

@@ -930,6 +930,7 @@ async function main() {
     if (url?.protocol === 'mysql:') return [key, `mysql://root@${LOCAL.mysql.host}:${LOCAL.mysql.port}`];
     if (url?.protocol === 'redis:') return [key, `redis://${LOCAL.redis.host}:${LOCAL.redis.port}`];
     if (key === 'STRIPE_SECRET_KEY') return [key, `sk_test_rehearsal${runId}`];
+    if (key === 'STRIPE_WEBHOOK_SECRET') return [key, `whsec_rehearsal${runId}`];
     return [key, v.includes('change-me') ? password() : v];
   }));
   const imagesByName = new Map(apps.map((n) => [String(services[n].image ?? n).split(':')[0], images.get(n)]));

@@ -8,8 +8,13 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
+import { type EventSubscriber, type Knex, Revocations, type SubscriptionOptions } from '@market/common';
 import { listingsConfigSchema } from '../../listings-service/src/config';
+import type { ListingsDeps } from '../../listings-service/src/domain/deps';
+import { subscribeListings } from '../../listings-service/src/entry-points/events';
 import { ordersConfigSchema } from '../../orders-service/src/config';
+import type { OrdersDeps } from '../../orders-service/src/domain/deps';
+import { subscribeOrders } from '../../orders-service/src/entry-points/events';
 import { paymentsConfigSchema } from '../../payments-service/src/config';
 import { usersConfigSchema } from '../../users-service/src/config';
 import { gatewayConfigSchema } from '../src/config';
@@ -562,6 +567,7 @@ describe('rabbitmq/definitions.sh', () => {
       outbox,
       rpcServer('market.rpc.orders'),
       subscription('market.orders.revocations'),
+      subscription('market.orders.payment-refunded'),
       // The expiry: a wait queue dead-lettered through the default exchange to the queue it consumes.
       {
         configure: ['market.orders.expired.quorum', 'market.orders.expiry-wait.900s.quorum'],
@@ -576,9 +582,33 @@ describe('rabbitmq/definitions.sh', () => {
     'api-gateway': { publishes: [], binds: ['listing.*', 'user.deleted', 'user.*'] },
     'users-service': { publishes: ['user.deleted'], binds: [] },
     'listings-service': { publishes: ['listing.created', 'listing.sold'], binds: ['user.deleted', 'user.*'] },
-    'orders-service': { publishes: ['order.created', 'order.completed'], binds: ['user.*'] },
+    'orders-service': { publishes: ['order.created', 'order.completed', 'order.refunded'], binds: ['user.*', 'payment.refunded'] },
     'payments-service': { publishes: ['payment.succeeded', 'payment.refunded'], binds: ['user.*'] },
   };
+  /**
+   * The durable subscriptions the services' own code makes, recorded by calling it with a stand-in
+   * subscriber: a queue or binding key added there and missing from NEEDS and EVENTS fails below.
+   */
+  const subscriptionsOf = (wire: (events: EventSubscriber) => void): SubscriptionOptions[] => {
+    const made: SubscriptionOptions[] = [];
+    wire({ subscribe: (s: SubscriptionOptions) => made.push(s) } as unknown as EventSubscriber);
+    return made;
+  };
+  const revocations = (events: EventSubscriber, service: string) => new Revocations(undefined as unknown as Knex).subscribe(events, service);
+  const SUBSCRIPTIONS: Record<string, SubscriptionOptions[]> = {
+    'listings-service': subscriptionsOf((events) => {
+      subscribeListings(events, {} as ListingsDeps);
+      revocations(events, 'listings');
+    }),
+    'orders-service': subscriptionsOf((events) => {
+      subscribeOrders(events, {} as OrdersDeps);
+      revocations(events, 'orders');
+    }),
+    'payments-service': subscriptionsOf((events) => revocations(events, 'payments')),
+  };
+  /** Whether a topic binding key (`*` one word, `#` any number) matches a routing key. */
+  const topicMatches = (bindingKey: string, routingKey: string) =>
+    new RegExp(`^${bindingKey.split('.').map((w) => (w === '*' ? '[^.]+' : w === '#' ? '.*' : w.replace(/[.+?^${}()|[\]\\]/g, '\\$&'))).join('\\.')}$`).test(routingKey);
 
   test('renders with the .env.example passwords', () => {
     expect({ status: run.status, stderr: run.stderr }).toEqual({ status: 0, stderr: '' });
@@ -613,6 +643,36 @@ describe('rabbitmq/definitions.sh', () => {
     const events = EVENTS[service] as { publishes: string[]; binds: string[] };
     expect(events.publishes.filter((key) => !allows(topic.write, key))).toEqual([]);
     expect(events.binds.filter((key) => !allows(topic.read, key))).toEqual([]);
+  });
+
+  test.each(Object.keys(SUBSCRIPTIONS))('lets %s declare, bind and consume every durable subscription its code makes, and lists them above', (service) => {
+    const permission = permissionOf(own(service).rabbitUser);
+    const topic = topicOf(own(service).rabbitUser);
+    const needs = NEEDS[service] as ReturnType<typeof merge>;
+    const made = SUBSCRIPTIONS[service] as SubscriptionOptions[];
+    expect(made.length).toBeGreaterThan(0);
+    for (const { queue, patterns } of made) {
+      expect(queue).toEqual(expect.any(String));
+      const names = subscription(`market.${String(queue)}`);
+      for (const kind of ['configure', 'write', 'read'] as const) {
+        expect({ queue, kind, refused: names[kind].filter((name) => !allows(permission[kind], name)) }).toEqual({ queue, kind, refused: [] });
+        expect({ queue, kind, unlisted: names[kind].filter((name) => !needs[kind].includes(name)) }).toEqual({ queue, kind, unlisted: [] });
+      }
+      expect({ queue, refused: patterns.filter((key) => !allows(topic.read, key)) }).toEqual({ queue, refused: [] });
+      // Listed, or covered by a key listed (user.* stands for user.deleted and user.sessions_revoked).
+      const binds = (EVENTS[service] as { binds: string[] }).binds;
+      expect({ queue, unlisted: patterns.filter((key) => !binds.some((b) => topicMatches(b, key))) }).toEqual({ queue, unlisted: [] });
+    }
+  });
+
+  test.each(SERVICES)('lets %s bind no event it does not follow, nor a wildcard over them', (service) => {
+    const topic = topicOf(own(service).rabbitUser);
+    const { binds } = EVENTS[service] as { binds: string[] };
+    const published = [...new Set(Object.values(EVENTS).flatMap((e) => e.publishes))];
+    // e.g. orders-service follows payment.refunded, not payment.succeeded, payment.* or #.
+    const unfollowed = published.filter((key) => !binds.some((b) => topicMatches(b, key)));
+    const wildcards = ['#', ...new Set(unfollowed.flatMap((key) => [`${key.split('.')[0] as string}.*`, `${key.split('.')[0] as string}.#`]))];
+    expect({ service, allowed: [...unfollowed, ...wildcards].filter((key) => allows(topic.read, key)) }).toEqual({ service, allowed: [] });
   });
 
   test.each(SERVICES)('refuses %s every other process’s queues and events', (service) => {

@@ -40,6 +40,8 @@ export function benchQueues(prefix, orderTtlSeconds) {
     ...['users', 'listings', 'orders', 'payments'].map((s) => `${prefix}.rpc.${s}`),
     `${prefix}.listings.user-deleted`,
     `${prefix}.orders.expired`,
+    // New since the quorum queues: it exists only under its quorum name.
+    `${prefix}.orders.payment-refunded.quorum`,
     `${prefix}.orders.expiry-wait.${orderTtlSeconds}s`,
     // The waiting list's hand-overs hold for WAITLIST_HOLD_SECONDS (the bench keeps the default).
     `${prefix}.orders.expiry-wait.300s`,

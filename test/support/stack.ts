@@ -137,7 +137,7 @@ async function removeTopology(env: Record<string, string>, prefix: string): Prom
     channel.on('error', () => undefined);
     const queues = [
       'rpc.users', 'rpc.listings', 'rpc.orders', 'rpc.payments', 'dead-letter',
-      'listings.user-deleted', 'orders.expired',
+      'listings.user-deleted', 'orders.expired', 'orders.payment-refunded',
       'listings.revocations', 'orders.revocations', 'payments.revocations', 'gateway.revocations', 'gateway.cache-invalidation',
     ];
     // Quorum queues, and the classic queues of earlier releases under the same names without the suffix.
