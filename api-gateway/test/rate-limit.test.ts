@@ -5,7 +5,7 @@ import { startStack, type Stack } from '../../test/support/stack';
 
 let stack: Stack;
 beforeAll(async () => {
-  stack = await startStack({ services: ['listings'], env: { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: '10000', TRUST_PROXY: '1' } });
+  stack = await startStack({ services: ['listings'], env: { RATE_LIMIT_MAX: '5', RATE_LIMIT_WINDOW_MS: '10000', TRUST_PROXY: '1', WEBHOOK_RATE_LIMIT_MAX: '8' } });
 });
 afterAll(() => stack.stop());
 
@@ -69,4 +69,21 @@ test('the address key is the one ipKeyGenerator makes, without parsing every IPv
   for (const ip of ['127.0.0.1', '::ffff:127.0.0.1', '203.0.113.9', '::ffff:203.0.113.9', '2001:db8::1', '2001:db8:0:ff::7', '::1']) {
     expect(clientAddressKey(ip)).toBe(ipKeyGenerator(ip));
   }
+});
+
+test("Stripe's webhooks are not one client's requests: past the per-client limit they still arrive, up to their own bound for all senders", async () => {
+  const api = client(stack);
+  const webhook = (address: string) => api.request('POST', '/webhooks/stripe', { rawBody: '{"id":"evt_1","object":"event"}', headers: from(address) });
+  // Unsigned, so each is refused at the door (400) — but refused, not rate limited.
+  const fromOne = [];
+  for (let i = 0; i < 6; i++) fromOne.push((await webhook('203.0.113.50')).status);
+  const fromAnother = [await webhook('203.0.113.51'), await webhook('203.0.113.52')].map((r) => r.status);
+  const beyond = await webhook('203.0.113.53');
+
+  expect(fromOne).toEqual([400, 400, 400, 400, 400, 400]);
+  expect(fromAnother).toEqual([400, 400]);
+  expect(beyond.status).toBe(429);
+  expect(beyond.headers.get('ratelimit-policy')).toBe('8;w=10');
+  // The webhook bound and the per-client count are separate: that first address still has its 5.
+  expect((await api.get('/listings', undefined, from('203.0.113.50'))).status).toBe(200);
 });

@@ -6,6 +6,7 @@ import { type FakeIntent, type FakeStripe, startFakeStripe, VALID_KEY } from './
 import { type Api, checkout, pay, recordEvents, signInAdmin, startPaymentsStack } from './payments-stack';
 
 const WEBHOOK_SECRET = 'whsec_test_market_webhooks_0123456789';
+const PUBLISHABLE_KEY = 'pk_test_market0123456789';
 
 /**
  * Stripe's webhooks through the gateway's POST /webhooks/stripe, with the real SDK on both ends: the
@@ -24,7 +25,7 @@ describe('Stripe webhooks', () => {
   beforeAll(async () => {
     stripe = await startFakeStripe();
     const provider = createStripeProvider({ secretKey: VALID_KEY, host: '127.0.0.1', port: stripe.port, protocol: 'http', timeoutMs: 10_000 });
-    stack = await startPaymentsStack({ provider, env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, RPC_TIMEOUT_MS: '10000' } });
+    stack = await startPaymentsStack({ provider, env: { STRIPE_WEBHOOK_SECRET: WEBHOOK_SECRET, STRIPE_PUBLISHABLE_KEY: PUBLISHABLE_KEY, RPC_TIMEOUT_MS: '10000' } });
     stripe.webhook = { url: `${stack.url}/webhooks/stripe`, secret: WEBHOOK_SECRET };
     api = client(stack);
     admin = await signInAdmin(api);
@@ -46,6 +47,13 @@ describe('Stripe webhooks', () => {
     expect(res.status).toBe(201);
     return { buyer, order, payment: res.body.payment as { id: string; providerRef: string } };
   }
+
+  test('browsers get the publishable key for Stripe.js from GET /config, without signing in', async () => {
+    const res = await api.get('/config');
+
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ stripe: { publishableKey: PUBLISHABLE_KEY } });
+  });
 
   test('3-D Secure: 202 with the client secret for Stripe.js; the buyer passes, and the webhook completes the order and captures once', async () => {
     const { buyer, order } = await checkout(api, 5100);

@@ -33,6 +33,10 @@ describe('payments that need the buyer (3-D Secure), in the sandbox', () => {
   const paymentsOf = async (buyer: Session, orderId: string) => (await api.get(`/payments?orderId=${orderId}`, buyer.accessToken)).body.items as { id: string; status: string }[];
   const orderOf = async (buyer: Session, orderId: string) => (await api.get(`/orders/${orderId}`, buyer.accessToken)).body.order as { status: string };
 
+  test('GET /config tells a browser there is no Stripe.js to load: the sandbox takes payments', async () => {
+    expect((await api.get('/config')).body).toEqual({ stripe: null });
+  });
+
   test('a card that needs 3-D Secure answers 202 requires_action with the client secret; passing the challenge completes the order with one capture', async () => {
     const { buyer, listing, order } = await checkout(api, 3100);
 
