@@ -30,6 +30,7 @@ const NOT_PENDING_DETAIL: Record<contracts.Order['status'], string> = {
  * | 502    | refund_failed            | the provider could not return the money of a refund; operators alerted (payment.refund_failed) |
  * | 503    | payment_outcome_unknown  | the order or the provider's answer could not be confirmed; the payment is settled in the background |
  * | 404    | not_found                | (refresh, refund) no such payment, or (refresh) not the caller's |
+ * | 404    | payment_not_found        | the provider has no such intent: (sandbox 3-D Secure step) unknown, or the client secret does not match |
  * | 409    | payment_not_refundable   | a refund of a payment that did not succeed |
  * | 409    | payment_canceled         | the payment's intent was cancelled at the provider before it was completed; pay again |
  * | 400    | invalid_signature        | a webhook whose Stripe-Signature does not verify (wrong secret, altered body, older than 5 minutes) |
