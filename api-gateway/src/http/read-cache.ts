@@ -37,8 +37,12 @@ type ScriptedRedis = Redis & {
   cacheStoreIfCurrent(genKey: string, entryKey: string, gen: string, value: string, ttl: number): Promise<number>;
 };
 
+/** How long a stored load still answers the misses of its generation that were looked up before it landed. */
+const RECENTLY_LOADED_MS = 1000;
+
 export class ReadCache {
   private readonly redis: ScriptedRedis;
+  /** Loads under way, and loads just stored (RECENTLY_LOADED_MS), by entry key and generation. */
   private readonly inFlight = new Map<string, Promise<string>>();
 
   constructor(
@@ -88,11 +92,17 @@ export class ReadCache {
       const loaded = load().then((value) => JSON.stringify(value));
       pending = loaded;
       this.inFlight.set(coalesceKey, loaded);
-      // The entry stays in flight until the value is stored, so no request can miss in between.
+      // The entry stays in flight until the value is stored, so no request can miss in between, and
+      // a moment longer: a request whose lookup (made in its rate-limit round trip) missed before the
+      // store may reach this point only after it. The body is the one of generation `gen`, the same
+      // the cache would have given it. A failed load is forgotten at once.
       void loaded
         .then((body) => (gen === undefined ? undefined : this.redis.cacheStoreIfCurrent(this.genKey(resource), entryKey, gen, body, this.ttlSeconds)))
-        .catch(() => undefined)
-        .finally(() => this.inFlight.delete(coalesceKey));
+        .then(
+          // Without a generation (Redis did not answer) nothing tells a later write apart: not kept.
+          () => (gen === undefined ? this.inFlight.delete(coalesceKey) : setTimeout(() => this.inFlight.delete(coalesceKey), RECENTLY_LOADED_MS).unref()),
+          () => this.inFlight.delete(coalesceKey),
+        );
     }
     return { body: await pending, hit: false };
   }
