@@ -252,11 +252,14 @@ export class PaymentRepository {
     return (await trx('payments').where({ id, status: 'pending' }).update({ status: 'succeeded', updated_at: new Date() })) === 1;
   }
 
-  /** pending or requires_action → failed, releasing the claim so the order can be paid again. */
-  async markFailed(id: string, outcome: FailOutcome, trx: Knex): Promise<boolean> {
+  /**
+   * pending or requires_action (or only those in `from`) → failed, releasing the claim so the order
+   * can be paid again.
+   */
+  async markFailed(id: string, outcome: FailOutcome, trx: Knex, from: readonly PaymentStatus[] = OPEN_STATUSES): Promise<boolean> {
     const affected = await trx('payments')
       .where({ id })
-      .whereIn('status', OPEN_STATUSES)
+      .whereIn('status', from)
       .update({
         status: 'failed',
         active_order_id: null,
@@ -272,14 +275,6 @@ export class PaymentRepository {
   /** pending → refunded: money was taken for an order that could not be completed and was returned. */
   async markRefunded(id: string, trx: Knex): Promise<boolean> {
     const affected = await trx('payments').where({ id, status: 'pending' }).update({ status: 'refunded', active_order_id: null, updated_at: new Date() });
-    return affected === 1;
-  }
-
-  /** requires_action → failed (canceled), only if it still waits for its buyer: the buyer pays anew. */
-  async markFailedIfWaiting(p: PaymentRecord): Promise<boolean> {
-    const affected = await this.db('payments')
-      .where({ id: p.id, status: 'requires_action' })
-      .update({ status: 'failed', active_order_id: null, failure_reason: 'canceled', updated_at: new Date() });
     return affected === 1;
   }
 

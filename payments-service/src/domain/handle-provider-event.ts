@@ -3,7 +3,7 @@ import { type PaymentRecord, publicPayment } from '../data-access/payment-reposi
 import type { ProviderEvent } from '../providers';
 import type { PaymentsDeps } from './deps';
 import { syncRefund } from './refund-payment';
-import { stepKey, withRetries } from './settle-payment';
+import { cancelIntent } from './settle-payment';
 import { syncPayment } from './sync-payment';
 
 export type EventOutcome = 'handled' | 'duplicate' | 'ignored';
@@ -82,7 +82,7 @@ async function releaseLateHold(deps: PaymentsDeps, p: PaymentRecord, providerRef
   const state = await deps.provider.retrieve(providerRef);
   if (state.status !== 'authorized') return;
   deps.logger.warn('an intent of a failed payment holds money; cancelling it', { paymentId: p.id, providerRef });
-  await withRetries(deps, p, (attempt) => deps.provider.cancel(providerRef, stepKey(p, 'cancel', attempt)));
+  await cancelIntent(deps, p, providerRef);
 }
 
 async function onDispute(deps: PaymentsDeps, p: PaymentRecord, dispute: { id: string; reason: string; status: string; amount: number }): Promise<void> {

@@ -7,7 +7,7 @@ import { amountAfterCoupon, redeemableCoupon } from './coupon-rules';
 import type { PaymentsDeps } from './deps';
 import { couponErrors, paymentErrors } from './payment-errors';
 import { outcomeOf } from './payment-outcome';
-import { type Settled, settlePayment, stepKey } from './settle-payment';
+import { fail, type Settled, settlePayment, stepKey } from './settle-payment';
 import { syncPayment } from './sync-payment';
 
 type PaymentInput = z.infer<typeof contracts.createPaymentBody>;
@@ -74,8 +74,7 @@ async function payNow(deps: PaymentsDeps, buyer: Actor, input: PaymentInput, ide
 async function supersedeWaiting(deps: PaymentsDeps, buyer: Actor, orderId: string): Promise<boolean> {
   const holder = await deps.payments.findActiveForOrder(orderId);
   if (holder?.status !== 'requires_action' || holder.buyerId !== buyer.id) return false;
-  if (!(await deps.payments.markFailedIfWaiting(holder))) return false;
-  if (holder.couponCode) await deps.db.transaction((trx) => deps.coupons.giveBack(holder.couponCode as string, trx));
+  if (!(await fail(deps, holder, { failureReason: 'canceled' }, ['requires_action']))) return false;
   if (holder.providerRef) {
     await deps.provider.cancel(holder.providerRef, stepKey(holder, 'cancel', 1)).catch((err: unknown) =>
       deps.logger.warn('could not cancel the intent of a superseded payment; the webhook lets it go if it ever holds money', { paymentId: holder.id, err: String(err) }),
@@ -143,10 +142,5 @@ async function replay(deps: PaymentsDeps, earlier: PaymentRecord, request: Keyed
   if (!sameRequest) throw paymentErrors.idempotencyKeyReused();
   // One waiting for 3-D Secure is answered as the provider has it now, with what the browser needs.
   if (earlier.status === 'requires_action') return syncPayment(deps, earlier);
-  // A payment refunded after its sale replays as the sale it was; one refunded because its order
-  // could not be completed replays as that refusal.
-  if (earlier.status === 'refunded' && earlier.refundStatus !== 'succeeded') {
-    throw paymentErrors.orderNotPending((await deps.orders.get(earlier.orderId, { id: earlier.buyerId, role: 'user' })).status);
-  }
   return outcomeOf(deps, earlier);
 }

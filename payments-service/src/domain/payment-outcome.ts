@@ -14,8 +14,12 @@ export async function outcomeOf(deps: PaymentsDeps, p: PaymentRecord): Promise<S
     case 'pending':
     case 'requires_action':
       throw paymentErrors.paymentInProgress();
-    case 'succeeded':
     case 'refunded':
+      // Money taken for an order that could not be completed, given back: answered as that refusal.
+      if (p.refundStatus !== 'succeeded') throw paymentErrors.orderNotPending((await deps.orders.get(p.orderId, buyerOf(p))).status);
+      // A sale refunded afterwards: answered as the sale it was, now refunded.
+      return { payment: publicPayment(p), order: await deps.orders.get(p.orderId, buyerOf(p)) };
+    case 'succeeded':
       return { payment: publicPayment(p), order: await deps.orders.get(p.orderId, buyerOf(p)) };
     case 'failed':
       if (p.failureReason === 'capture_refused') throw paymentErrors.paymentNotCollected();

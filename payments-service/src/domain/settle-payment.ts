@@ -1,6 +1,6 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { type Actor, AppError, type contracts, describeError, domainEvents } from '@market/common';
-import { type FailOutcome, type PaymentRecord, publicPayment } from '../data-access/payment-repository';
+import { type FailOutcome, type PaymentRecord, type PaymentStatus, publicPayment } from '../data-access/payment-repository';
 import { type AuthorizeRequest, type AuthorizeResult, PaymentOutcomeUnknown, type PaymentProvider } from '../providers';
 import type { PaymentsDeps } from './deps';
 import { paymentErrors } from './payment-errors';
@@ -251,7 +251,7 @@ async function captureAndSucceed(deps: PaymentsDeps, p: PaymentRecord, providerR
  * the order is complete but its payment could not be collected (502 payment_not_collected), and a
  * repeat under the same Idempotency-Key gets that answer again.
  */
-export async function captureRefused(deps: PaymentsDeps, p: PaymentRecord, providerRef: string, err: unknown): Promise<never> {
+async function captureRefused(deps: PaymentsDeps, p: PaymentRecord, providerRef: string, err: unknown): Promise<never> {
   const reason = err instanceof AppError ? err.code : 'capture_refused';
   deps.logger.error('the provider refused to capture a completed order: it is complete and unpaid, and needs a person', {
     paymentId: p.id,
@@ -274,7 +274,7 @@ export async function captureRefused(deps: PaymentsDeps, p: PaymentRecord, provi
 async function releaseAndFail(deps: PaymentsDeps, p: PaymentRecord, providerRef: string | null, refusal: AppError): Promise<never> {
   if (providerRef) {
     try {
-      await withRetries(deps, p, (attempt) => deps.provider.cancel(providerRef, stepKey(p, 'cancel', attempt)));
+      await cancelIntent(deps, p, providerRef);
     } catch (err) {
       if (!(err instanceof AppError && err.code === 'payment_intent_unexpected_state')) {
         // Still pending: the reconciler repeats the release. The buyer's answer is already certain.
@@ -311,11 +311,21 @@ async function refund(deps: PaymentsDeps, p: PaymentRecord, providerRef: string)
   if (won) domainEvents.inc({ event: 'payment_refunded' });
 }
 
-/** pending → failed, releasing the order's claim and, in the same transaction, the coupon's redemption. */
-export async function fail(deps: PaymentsDeps, p: PaymentRecord, outcome: FailOutcome): Promise<void> {
-  await deps.db.transaction(async (trx) => {
-    if ((await deps.payments.markFailed(p.id, outcome, trx)) && p.couponCode) await deps.coupons.giveBack(p.couponCode, trx);
+/**
+ * pending or requires_action (or only those in `from`) → failed, releasing the order's claim and, in
+ * the same transaction, the coupon's redemption. True for the one caller that made the change.
+ */
+export async function fail(deps: PaymentsDeps, p: PaymentRecord, outcome: FailOutcome, from?: readonly PaymentStatus[]): Promise<boolean> {
+  return deps.db.transaction(async (trx) => {
+    if (!(await deps.payments.markFailed(p.id, outcome, trx, from))) return false;
+    if (p.couponCode) await deps.coupons.giveBack(p.couponCode, trx);
+    return true;
   });
+}
+
+/** Lets an intent's hold go (cancel), retried under a new key after an unclear answer. */
+export async function cancelIntent(deps: PaymentsDeps, p: PaymentRecord, providerRef: string): Promise<void> {
+  await withRetries(deps, p, (attempt) => deps.provider.cancel(providerRef, stepKey(p, 'cancel', attempt)));
 }
 
 /** What the payment ended as, whoever settled it (this call, or a reconciler running alongside). */

@@ -4,7 +4,7 @@ import type { IntentState } from '../providers';
 import type { PaymentsDeps } from './deps';
 import { outcomeOf } from './payment-outcome';
 import { paymentErrors } from './payment-errors';
-import { buyerOf, fail, nextActionOf, type Settled, settlePayment, stepKey, withRetries } from './settle-payment';
+import { buyerOf, cancelIntent, fail, nextActionOf, type Settled, settlePayment } from './settle-payment';
 
 /**
  * A payment that waited for its buyer (3-D Secure), brought to where its intent now stands at the
@@ -62,7 +62,7 @@ const isPayable = (order: contracts.Order): boolean => order.status === 'pending
 
 /** The buyer never finished and the order is over (expired, cancelled): let the intent go, fail the payment. */
 async function abandon(deps: PaymentsDeps, p: PaymentRecord, providerRef: string, order: contracts.Order): Promise<never> {
-  await withRetries(deps, p, (attempt) => deps.provider.cancel(providerRef, stepKey(p, 'cancel', attempt)));
+  await cancelIntent(deps, p, providerRef);
   await fail(deps, p, { failureReason: 'canceled' });
   deps.logger.info('a payment waiting for its buyer was let go: its order is over', { paymentId: p.id, orderStatus: order.status });
   throw paymentErrors.orderNotPending(order.status);

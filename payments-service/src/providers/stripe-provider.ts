@@ -166,16 +166,21 @@ export function createStripeProvider(opts: StripeProviderOptions): PaymentProvid
     throw new PaymentOutcomeUnknown(cause);
   }
 
+  /** The intent's refunds (a full refund is one, a refund that failed and its retry two). */
+  async function refundStateAt(providerRef: string): Promise<RefundState> {
+    return refundStateOf((await stripe.refunds.list({ payment_intent: providerRef, limit: 100 }, ONE_TRY)).data);
+  }
+
   /** Done only once a refund of the intent has succeeded; a pending one is not done yet. */
   async function assertRefunded(providerRef: string, cause: unknown): Promise<void> {
-    let refunds: Stripe.Refund[];
+    let state: RefundState;
     try {
-      refunds = (await stripe.refunds.list({ payment_intent: providerRef, limit: 100 }, ONE_TRY)).data;
+      state = await refundStateAt(providerRef);
     } catch {
       throw new PaymentOutcomeUnknown(cause);
     }
-    if (refunds.some((r) => r.status === 'succeeded')) return;
-    if (refunds.some((r) => r.status === 'pending' || r.status === 'requires_action')) throw withCause(refundPending(), cause);
+    if (state.refundedAmount > 0) return;
+    if (state.pending) throw withCause(refundPending(), cause);
     // No refund went through: the caller may try again, under a new key (a full refund cannot happen twice).
     throw new PaymentOutcomeUnknown(cause);
   }
@@ -241,19 +246,12 @@ export function createStripeProvider(opts: StripeProviderOptions): PaymentProvid
     },
 
     async refunds(providerRef: string): Promise<RefundState> {
-      let refunds: Stripe.Refund[];
       try {
-        refunds = (await stripe.refunds.list({ payment_intent: providerRef, limit: 100 }, ONE_TRY)).data;
+        return await refundStateAt(providerRef);
       } catch (err) {
         if (isUnclear(err)) throw new PaymentOutcomeUnknown(err);
         throw toAppError(err);
       }
-      const newest = [...refunds].sort((a, b) => b.created - a.created)[0];
-      return {
-        refundedAmount: refunds.filter((r) => r.status === 'succeeded').reduce((sum, r) => sum + r.amount, 0),
-        pending: refunds.some((r) => r.status === 'pending' || r.status === 'requires_action'),
-        failure: newest?.status === 'failed' ? (newest.failure_reason ?? 'unknown') : null,
-      };
     },
 
     async capture(providerRef: string, idempotencyKey: string): Promise<void> {
@@ -333,6 +331,15 @@ const LIVE_STATUSES: PaymentIntentStatus[] = ['requires_capture', 'succeeded', '
 function foundOf(intent: Stripe.PaymentIntent): Found {
   if (intent.status === 'requires_action' && intent.client_secret) return { status: 'requires_action', providerRef: intent.id, clientSecret: intent.client_secret };
   return { status: 'authorized', providerRef: intent.id };
+}
+
+function refundStateOf(refunds: Stripe.Refund[]): RefundState {
+  const newest = [...refunds].sort((a, b) => b.created - a.created)[0];
+  return {
+    refundedAmount: refunds.filter((r) => r.status === 'succeeded').reduce((sum, r) => sum + r.amount, 0),
+    pending: refunds.some((r) => r.status === 'pending' || r.status === 'requires_action'),
+    failure: newest?.status === 'failed' ? (newest.failure_reason ?? 'unknown') : null,
+  };
 }
 
 function intentStateOf(intent: Stripe.PaymentIntent): IntentState {
