@@ -28,8 +28,7 @@ export type RefundOutcome =
  * refunded even when this call is never made or fails; whichever comes second changes nothing.
  */
 export async function refundOrder(deps: OrdersDeps, buyer: Actor, id: string): Promise<contracts.Order> {
-  const before = await deps.orders.findById(id);
-  if (!before || before.buyerId !== buyer.id) throw orderErrors.notFound();
+  // Another buyer's order, or none, comes back as `unknown` from the one code path: 404 either way.
   const outcome = await transact(deps.db, (trx) => refundPaidOrder(deps, id, buyer.id, trx));
   switch (outcome.kind) {
     case 'refunded':
