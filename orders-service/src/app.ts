@@ -1,5 +1,6 @@
 import { type Logger, type RunningService, startRpcService } from '@market/common';
 import type { OrdersConfig } from './config';
+import { DownloadLinkRepository } from './data-access/download-link-repository';
 import { ListingsClient } from './data-access/listings-client';
 import { migrations } from './data-access/migrations';
 import { OrderRepository } from './data-access/order-repository';
@@ -37,6 +38,8 @@ export function startOrdersService(config: Readonly<OrdersConfig>, logger?: Logg
         rpcTimeoutMs: config.RPC_TIMEOUT_MS,
         holdLimits: { maxPendingPerBuyer: config.MAX_PENDING_ORDERS_PER_BUYER, reholdCooldownSeconds: config.REHOLD_COOLDOWN_SECONDS },
         waitlistLimits: { holdSeconds: config.WAITLIST_HOLD_SECONDS, maxLength: config.WAITLIST_MAX_LENGTH, maxPerPerson: config.WAITLIST_MAX_PER_PERSON },
+        downloadLinks: new DownloadLinkRepository(parts.db),
+        downloadLimits: { ttlSeconds: config.DOWNLOAD_LINK_TTL_SECONDS, maxUses: config.DOWNLOAD_LINK_MAX_USES },
       };
       const expiry = new OrderExpiry(parts.broker, deps, { prefix: config.BUS_PREFIX, holdSeconds: [...new Set([config.ORDER_TTL_SECONDS, config.WAITLIST_HOLD_SECONDS])] });
       const sweep = new Sweep(deps, { ...(options.sweepIntervalMs ? { intervalMs: options.sweepIntervalMs } : {}) });

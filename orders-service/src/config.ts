@@ -18,6 +18,10 @@ export const ordersConfigSchema = z.object({
   WAITLIST_MAX_LENGTH: setting.int(100, 1, 10_000),
   /** How many waiting lists one person may be in at once. */
   WAITLIST_MAX_PER_PERSON: setting.int(10, 1, 1000),
+  /** How long a download link of a complete order's file works (15 minutes by default): a leaked one dies soon. */
+  DOWNLOAD_LINK_TTL_SECONDS: setting.int(900, 1, 86_400),
+  /** How many downloads one link allows. */
+  DOWNLOAD_LINK_MAX_USES: setting.int(3, 1, 100),
 });
 
 export type OrdersConfig = z.infer<typeof ordersConfigSchema>;

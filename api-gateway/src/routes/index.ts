@@ -1,4 +1,5 @@
 import type { RouteDeps } from './deps';
+import { goodsRoutes } from './goods';
 import { keyRoutes } from './keys';
 import { listingRoutes } from './listings';
 import { orderRoutes } from './orders';
@@ -9,5 +10,5 @@ import { waitlistRoutes } from './waitlist';
 
 /** Every public route of the contract, in one table: the router and the OpenAPI document both read it. */
 export function allRoutes(deps: RouteDeps): AnyRoute[] {
-  return [...keyRoutes(deps), ...userRoutes(deps), ...listingRoutes(deps), ...orderRoutes(deps), ...waitlistRoutes(deps), ...paymentRoutes(deps)];
+  return [...keyRoutes(deps), ...userRoutes(deps), ...listingRoutes(deps), ...goodsRoutes(deps), ...orderRoutes(deps), ...waitlistRoutes(deps), ...paymentRoutes(deps)];
 }

@@ -16,9 +16,10 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       },
     }),
     defineRoute({
-      method: 'get', path: '/listings', operationId: 'listListings', tag: 'listings', access: 'anyone', summary: 'Browse listings',
+      method: 'get', path: '/listings', operationId: 'listListings', tag: 'listings', access: 'anyone', summary: 'Browse and search listings',
       query: contracts.listingsQuery,
-      cacheKey: ({ query }) => ({ resource: cached.listings, variant: `l${query.limit}o${query.offset}s${query.status ?? ''}u${query.sellerId ?? ''}` }),
+      // The search text last and encoded: no value of it can pass for another query's variant.
+      cacheKey: ({ query }) => ({ resource: cached.listings, variant: `l${query.limit}o${query.offset}s${query.status ?? ''}u${query.sellerId ?? ''}q${encodeURIComponent(query.q ?? '')}` }),
       success: { status: 200, description: 'A page of listings, newest first', schema: contracts.pageOf(contracts.listing) },
       problems: [],
       handle: async ({ query, cached: entry }) => {

@@ -29,7 +29,9 @@ export const updateListingBody = z
   .object({ title: title.optional(), description: description.optional(), priceCents: priceCents.optional() })
   .strict()
   .refine((b) => Object.keys(b).length > 0, 'must change at least one field');
-export const listingsQuery = z.object({ ...pageQuery, status: z.enum(LISTING_STATUSES).optional(), sellerId: id.optional() }).strict();
+/** `q`: listings whose title or description contains it, whatever the case. */
+const searchText = text({ max: 100 }).meta({ description: 'Listings whose title or description contains this text (case-insensitive), 1..100 characters.' });
+export const listingsQuery = z.object({ ...pageQuery, status: z.enum(LISTING_STATUSES).optional(), sellerId: id.optional(), q: searchText.optional() }).strict();
 
 export const listing = z.object({
   id,
@@ -46,6 +48,54 @@ export const listing = z.object({
 export type Listing = z.infer<typeof listing>;
 export const listingReply = z.object({ listing });
 
+// ---- the goods a seller attaches to a listing, handed to its buyer once the order is complete ----
+// Kept apart from the listing itself: no listing reply, event or cache entry ever holds them.
+
+export const GOODS_TEXT_MAX = 10_000;
+/** 10 MB: the one body above the gateway's 100 kB limit. */
+export const GOODS_FILE_MAX_BYTES = 10 * 1024 * 1024;
+const BASE64_MAX = 4 * Math.ceil(GOODS_FILE_MAX_BYTES / 3);
+
+/** A ticket code, a licence key, a link: what the buyer gets to read. */
+export const goodsText = text({ max: GOODS_TEXT_MAX, multiline: true });
+
+/** A file's name as the buyer's browser will save it: one visible line, no path. */
+export const goodsFileName = text({ max: 255 })
+  .refine((name) => !/[/\\]/.test(name), 'must not contain / or \\')
+  .refine((name) => !/^\.+$/.test(name), 'must not be only dots');
+
+// RFC 6838 §4.2 names for type and subtype; parameters as RFC 9110 tokens (no quoted strings).
+const RESTRICTED_NAME = "[A-Za-z0-9][A-Za-z0-9!#$&^_.+-]{0,126}";
+const TOKEN = "[A-Za-z0-9!#$%&'*+.^_`|~-]+";
+const MEDIA_TYPE = new RegExp(`^${RESTRICTED_NAME}/${RESTRICTED_NAME}(\\s*;\\s*${TOKEN}=${TOKEN})*$`);
+export const DEFAULT_MEDIA_TYPE = 'application/octet-stream';
+
+/** A media type such as `application/pdf` or `text/plain; charset=utf-8`; type and subtype are stored lower-case. */
+export const mediaType = z
+  .string()
+  .trim()
+  .max(255, 'must be at most 255 characters')
+  .regex(MEDIA_TYPE, 'must be a media type such as application/pdf')
+  .overwrite((value) => value.replace(/^[^;]+/, (essence) => essence.toLowerCase()))
+  .meta({ description: 'A media type (RFC 6838), e.g. `application/pdf`.' });
+
+const goodsFileBase64 = z.base64('must be base64').max(BASE64_MAX, `must hold at most ${GOODS_FILE_MAX_BYTES} bytes`);
+
+export const putGoodsTextBody = z.object({ text: goodsText }).strict();
+
+export const goodsFileInfo = z.object({
+  name: z.string(),
+  size: z.number().int().min(1).meta({ description: 'In bytes' }),
+  contentType: z.string(),
+});
+/** What the seller attached: a text, a file, both, or (before anything is attached) neither. */
+export const goods = z.object({ text: z.string().optional(), file: goodsFileInfo.optional() });
+export type Goods = z.infer<typeof goods>;
+export const goodsReply = z.object({ goods });
+/** `listings.goodsFile`: the file itself. */
+export const goodsFileReply = z.object({ name: z.string(), contentType: z.string(), contentBase64: z.string() });
+export type GoodsFileContent = z.infer<typeof goodsFileReply>;
+
 /** RPC payloads of listings-service (`listings.*`). */
 export const listingsRpc = {
   create: createListingBody,
@@ -59,4 +109,11 @@ export const listingsRpc = {
   markSold: z.object({ id, orderId: id }).strict(),
   /** Internal, from orders-service: a waiting list's hand-over moves the reservation from one order to the next. */
   transfer: z.object({ id, fromOrderId: id, toOrderId: id }).strict(),
+  /** The seller's goods (see below): replies `goodsReply`. */
+  putGoodsText: z.object({ id, text: goodsText }).strict(),
+  putGoodsFile: z.object({ id, name: goodsFileName, contentType: mediaType, contentBase64: goodsFileBase64 }).strict(),
+  getGoods: z.object({ id }).strict(),
+  /** Internal, from orders-service: the goods of a listing sold to `orderId` (`goodsReply`), and its file's bytes (`goodsFileReply`). */
+  orderGoods: z.object({ id, orderId: id }).strict(),
+  goodsFile: z.object({ id, orderId: id }).strict(),
 };

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { id, isoTimestamp, pageQuery } from './common';
+import { goodsFileInfo } from './listings';
 import { minorUnits } from './money';
 
 export const ORDER_STATUSES = ['pending', 'complete', 'cancelled', 'expired', 'refunded'] as const;
@@ -27,6 +28,28 @@ export type WaitlistEntry = z.infer<typeof waitlistEntry>;
 export const waitlistEntryReply = z.object({ entry: waitlistEntry });
 export const waitlistReply = z.object({ items: z.array(waitlistEntry) });
 
+/**
+ * What the buyer of a complete order gets: the seller's text, and for a file a fresh signed link
+ * (`/downloads/<token>`) that works DOWNLOAD_LINK_MAX_USES times until `expiresAt`.
+ */
+export const orderGoods = z.object({
+  text: z.string().optional(),
+  file: goodsFileInfo
+    .extend({
+      url: z.string().meta({ description: 'A signed link, `/downloads/<token>`, relative to the gateway: whoever holds it may download the file' }),
+      expiresAt: isoTimestamp,
+    })
+    .optional(),
+});
+export type OrderGoods = z.infer<typeof orderGoods>;
+export const orderGoodsReply = z.object({ goods: orderGoods });
+
+/** A download link's token: 32 random bytes, base64url. */
+export const downloadToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a download token');
+export const downloadParams = z.object({ token: downloadToken }).strict();
+/** `orders.download`: the file the link is for. */
+export const downloadReply = z.object({ name: z.string(), contentType: z.string(), contentBase64: z.string() });
+
 export const ordersRpc = {
   create: createOrderBody,
   list: ordersQuery,
@@ -39,4 +62,8 @@ export const ordersRpc = {
   joinWaitlist: z.object({ listingId: id }).strict(),
   leaveWaitlist: z.object({ listingId: id }).strict(),
   listWaitlist: z.object({}).strict(),
+  /** The goods of the caller's complete order (`orderGoodsReply`). */
+  goods: z.object({ id }).strict(),
+  /** No person: the link is the bearer (`downloadReply`). */
+  download: z.object({ token: downloadToken }).strict(),
 };

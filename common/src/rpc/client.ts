@@ -6,7 +6,7 @@ import { AppError } from '../errors';
 import { currentContext, type Logger } from '../logger';
 import { rpcDuration } from '../metrics';
 import type { Broker } from './broker';
-import { contextHeaders, DIRECT_REPLY_TO, HEADER_DEADLINE, replyFacts, type ReplyEnvelope, type RequestEnvelope, requestFacts, rpcQueue } from './envelope';
+import { contextHeaders, DIRECT_REPLY_TO, HEADER_DEADLINE, MAX_RPC_MESSAGE_BYTES, replyFacts, type ReplyEnvelope, type RequestEnvelope, requestFacts, rpcQueue } from './envelope';
 
 interface PendingCall {
   method: string;
@@ -72,6 +72,9 @@ export class RpcClient {
     const ctx = currentContext();
     const envelope: RequestEnvelope = { payload, ...(options.token ? { token: options.token } : {}), ...(options.onBehalfOf ? { onBehalfOf: options.onBehalfOf } : {}) };
     const body = Buffer.from(JSON.stringify(envelope));
+    if (body.length > MAX_RPC_MESSAGE_BYTES) {
+      return Promise.reject(new AppError(413, 'payload_too_large', `The request is too large to pass to the ${method.split('.')[0]} service.`));
+    }
     const deadline = Date.now() + timeoutMs;
     return new Promise<T>((resolve, reject) => {
       const timer = setTimeout(

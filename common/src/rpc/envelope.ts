@@ -21,6 +21,13 @@ export type RequestEnvelope = z.infer<typeof requestEnvelopeSchema>;
 
 export type ReplyEnvelope = { ok: true; result: unknown } | { ok: false; error: SerializedAppError };
 
+/**
+ * The largest request or reply body sent or read, in bytes. RabbitMQ 4 refuses messages over 16 MiB
+ * (`max_message_size`) by closing the publishing channel, which would fail every call waiting on it; a
+ * 10 MB goods file travels as ~13.4 MB of base64 in JSON, so 15 MiB carries it with room to spare.
+ */
+export const MAX_RPC_MESSAGE_BYTES = 15 * 1024 * 1024;
+
 export const HEADER_REQUEST_ID = 'x-request-id';
 export const HEADER_TRACEPARENT = 'traceparent';
 /** Absolute deadline (ms since epoch); a server skips a request whose caller has given up. */

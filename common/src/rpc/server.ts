@@ -5,7 +5,7 @@ import { AppError, describeError, toAppError } from '../errors';
 import { runWithContext, type Logger } from '../logger';
 import { rpcHandled } from '../metrics';
 import { type Broker, consumeWithLegacy, declareQuorumQueue, ensureDeadLetter, settleDelivery } from './broker';
-import { contextFromHeaders, DIRECT_REPLY_TO, HEADER_DEADLINE, replyFacts, type ReplyEnvelope, type RequestEnvelope, requestEnvelopeSchema, requestFacts, rpcQueue } from './envelope';
+import { contextFromHeaders, DIRECT_REPLY_TO, HEADER_DEADLINE, MAX_RPC_MESSAGE_BYTES, replyFacts, type ReplyEnvelope, type RequestEnvelope, requestEnvelopeSchema, requestFacts, rpcQueue } from './envelope';
 
 export interface RpcContext {
   /** The person the request is for: verified from their token here, or vouched for by a backend service. */
@@ -115,6 +115,13 @@ export class RpcServer {
     const context = contextFromHeaders(headers, String(msg.properties.correlationId ?? 'unknown'));
     const { requestId } = context;
     await runWithContext(context, async () => {
+      if (msg.content.length > MAX_RPC_MESSAGE_BYTES) {
+        // No client of ours sends one (RpcClient refuses to): not parsed, not verified, not kept.
+        logger.error('oversized rpc request dropped', { method, bytes: msg.content.length });
+        rpcHandled.inc({ method, outcome: 'too_large' });
+        settleDelivery(channel, msg, 'ack');
+        return;
+      }
       const deadline = Number(headers[HEADER_DEADLINE]);
       if (Number.isFinite(deadline) && Date.now() > deadline) {
         // The caller has already answered its client with a timeout; doing the work now would surprise them.
@@ -182,7 +189,12 @@ export class RpcServer {
     const { replyTo, correlationId } = msg.properties;
     if (!replyTo) return;
     try {
-      const body = Buffer.from(JSON.stringify(reply));
+      let body = Buffer.from(JSON.stringify(reply));
+      if (body.length > MAX_RPC_MESSAGE_BYTES) {
+        // The broker would close this channel over it, failing every request in flight on it.
+        this.options.logger.error('rpc reply too large; answered with an error instead', { method: String(msg.properties.type ?? ''), bytes: body.length });
+        body = Buffer.from(JSON.stringify({ ok: false, error: new AppError(500, 'reply_too_large', 'The answer was too large to send.').toJSON() } satisfies ReplyEnvelope));
+      }
       const headers = this.options.identity.headers(replyFacts(String(correlationId ?? '')), body);
       channel.sendToQueue(replyTo as string, body, { correlationId, contentType: 'application/json', headers });
     } catch {

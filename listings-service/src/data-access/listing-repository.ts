@@ -41,7 +41,12 @@ export const publicListing = ({ reservedOrderId: _hidden, ...listing }: ListingR
 export interface ListingFilter {
   status?: Status | undefined;
   sellerId?: string | undefined;
+  /** Contained in the title or the description. */
+  text?: string | undefined;
 }
+
+/** `text` as a LIKE pattern that matches it anywhere, its own `%`, `_` and `\` taken literally. */
+const containing = (text: string): string => `%${text.replace(/[\\%_]/g, '\\$&')}%`;
 
 export class ListingRepository {
   constructor(private readonly db: Knex) {}
@@ -73,6 +78,11 @@ export class ListingRepository {
     const where = (q: Knex.QueryBuilder): Knex.QueryBuilder => {
       if (filter.status) q.where('status', filter.status);
       if (filter.sellerId) q.where('seller_id', filter.sellerId);
+      if (filter.text) {
+        const pattern = containing(filter.text);
+        // Case-insensitive through the columns' collation (utf8mb4_unicode_ci, the database's default).
+        q.where((w) => w.whereRaw('title LIKE ? ESCAPE ?', [pattern, '\\']).orWhereRaw('description LIKE ? ESCAPE ?', [pattern, '\\']));
+      }
       return q;
     };
     const [rows, count] = await Promise.all([

@@ -10,6 +10,11 @@ export const listingErrors = {
   notSellerOrAdmin: () => new AppError(403, 'not_listing_seller', 'Only the seller or an admin can delete this listing.'),
   ownListing: () => new AppError(403, 'own_listing', 'You cannot buy your own listing.'),
   notReservedForOrder: () => new AppError(409, 'listing_not_reserved', 'The listing is not reserved for this order.'),
+  // The goods (manage-goods.ts, deliver-goods.ts).
+  notGoodsSeller: () => new AppError(403, 'not_listing_seller', "Only the seller can see or change this listing's goods."),
+  notSoldToOrder: () => new AppError(409, 'listing_not_sold', 'This listing was not sold to this order.'),
+  emptyFile: () => new AppError(400, 'empty_file', 'The file is empty: send its bytes as the request body.'),
+  fileTooLarge: (maxBytes: number) => new AppError(413, 'payload_too_large', `The file is larger than ${maxBytes / (1024 * 1024)} MB.`),
   editConflict: () => new AppError(409, 'edit_conflict', 'The listing changed while you were editing it. Please try again.'),
   /**
    * A new price its currency cannot be charged in. Not `validation_failed`, which the RPC server

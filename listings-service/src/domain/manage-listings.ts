@@ -4,6 +4,7 @@ import { type Actor, contracts, type Knex, notFound, transact } from '@market/co
 import { type ListingRecord, publicListing } from '../data-access/listing-repository';
 import type { ListingsDeps } from './deps';
 import { listingErrors } from './listing-errors';
+import { removeGoodsOf } from './manage-goods';
 
 type Listing = contracts.Listing;
 
@@ -25,7 +26,7 @@ export async function getListing(deps: ListingsDeps, id: string): Promise<Listin
 }
 
 export async function listListings(deps: ListingsDeps, query: z.infer<typeof contracts.listingsQuery>): Promise<contracts.Page<Listing>> {
-  const { items, total } = await deps.listings.list({ status: query.status, sellerId: query.sellerId }, query.limit, query.offset);
+  const { items, total } = await deps.listings.list({ status: query.status, sellerId: query.sellerId, text: query.q }, query.limit, query.offset);
   return { items: items.map(publicListing), limit: query.limit, offset: query.offset, total };
 }
 
@@ -64,6 +65,7 @@ export async function deleteListing(deps: ListingsDeps, actor: Actor, id: string
     if (listing.sellerId !== actor.id && actor.role !== 'admin') throw listingErrors.notSellerOrAdmin();
     assertChangeable(listing);
     if (!(await deps.listings.deleteIfAvailable(id, trx))) throw listingErrors.editConflict();
+    await removeGoodsOf(deps, id, trx);
     await deps.outbox.publish(trx, 'listing.deleted', { listing: publicListing(listing) });
   });
 }
@@ -74,6 +76,7 @@ export async function withdrawSellerListings(deps: ListingsDeps, sellerId: strin
   const listings = await deps.listings.availableOfSeller(sellerId, trx);
   for (const listing of listings) {
     await deps.listings.deleteById(listing.id, trx);
+    await removeGoodsOf(deps, listing.id, trx);
     await deps.outbox.publish(trx, 'listing.deleted', { listing: publicListing(listing) });
   }
   return listings.length;

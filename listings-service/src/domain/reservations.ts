@@ -2,6 +2,7 @@ import { type Actor, type contracts, notFound, transact } from '@market/common';
 import { type ListingRecord, publicListing } from '../data-access/listing-repository';
 import type { ListingsDeps } from './deps';
 import { listingErrors } from './listing-errors';
+import { removeGoodsOf } from './manage-goods';
 
 type Listing = contracts.Listing;
 
@@ -35,6 +36,7 @@ export async function releaseListing(deps: ListingsDeps, id: string, orderId: st
     const released = (await deps.listings.findById(id, trx)) as ListingRecord;
     if (await deps.listings.isDeletedSeller(released.sellerId, trx)) {
       await deps.listings.deleteById(id, trx);
+      await removeGoodsOf(deps, id, trx);
       await deps.outbox.publish(trx, 'listing.deleted', { listing: publicListing(released) });
       return null;
     }

@@ -1,5 +1,7 @@
 import { contracts, requireActor, type RpcServer, validate } from '@market/common';
+import * as deliver from '../domain/deliver-goods';
 import type { ListingsDeps } from '../domain/deps';
+import * as goods from '../domain/manage-goods';
 import * as manage from '../domain/manage-listings';
 import * as reservations from '../domain/reservations';
 
@@ -32,5 +34,22 @@ export function serveListings(rpc: RpcServer, deps: ListingsDeps): void {
     .serve('listings.transfer', async (payload) => {
       const { id, fromOrderId, toOrderId } = validate(schemas.transfer, payload, 'message');
       return { listing: await reservations.transferReservation(deps, id, fromOrderId, toOrderId) };
+    })
+    .serve('listings.putGoodsText', async (payload, { actor }) => {
+      const { id, text } = validate(schemas.putGoodsText, payload, 'message');
+      return { goods: await goods.putGoodsText(deps, requireActor(actor), id, text) };
+    })
+    .serve('listings.putGoodsFile', async (payload, { actor }) => {
+      const { id, name, contentType, contentBase64 } = validate(schemas.putGoodsFile, payload, 'message');
+      return { goods: await goods.putGoodsFile(deps, requireActor(actor), id, { name, contentType, bytes: Buffer.from(contentBase64, 'base64') }) };
+    })
+    .serve('listings.getGoods', async (payload, { actor }) => ({ goods: await goods.getGoods(deps, requireActor(actor), validate(schemas.getGoods, payload, 'message').id) }))
+    .serve('listings.orderGoods', async (payload) => {
+      const { id, orderId } = validate(schemas.orderGoods, payload, 'message');
+      return { goods: await deliver.goodsOfOrder(deps, id, orderId) };
+    })
+    .serve('listings.goodsFile', async (payload) => {
+      const { id, orderId } = validate(schemas.goodsFile, payload, 'message');
+      return deliver.goodsFileOfOrder(deps, id, orderId);
     });
 }

@@ -1,4 +1,4 @@
-import type { Actor, contracts, RpcClient } from '@market/common';
+import { type Actor, contracts, type RpcClient } from '@market/common';
 
 type Listing = contracts.Listing;
 
@@ -35,5 +35,19 @@ export class ListingsClient {
 
   async markSold(listingId: string, orderId: string, timeoutMs?: number): Promise<void> {
     await this.rpc.call('listings.markSold', { id: listingId, orderId }, { ...(timeoutMs ? { timeoutMs } : {}) });
+  }
+
+  // The goods, for the buyer of a complete order: listings-service hands them over only for the order
+  // its listing was sold to. Their replies are checked against the contract like any input.
+
+  /** The text, and what the file is (not its bytes). */
+  async orderGoods(listingId: string, orderId: string): Promise<contracts.Goods> {
+    const reply = await this.rpc.call('listings.orderGoods', { id: listingId, orderId }, {});
+    return contracts.goodsReply.parse(reply).goods;
+  }
+
+  /** The file itself, in base64 as it travels. */
+  async goodsFile(listingId: string, orderId: string): Promise<contracts.GoodsFileContent> {
+    return contracts.goodsFileReply.parse(await this.rpc.call('listings.goodsFile', { id: listingId, orderId }, {}));
   }
 }

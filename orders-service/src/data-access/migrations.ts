@@ -145,4 +145,23 @@ export const migrations: Migration[] = [
       });
     },
   },
+  {
+    // Signed links to a complete order's file: the token goes to the buyer once, only its SHA-256 is kept.
+    name: '005_download_links',
+    async up(db) {
+      await db.schema.createTable('download_links', (t) => {
+        t.specificType('token_hash', 'BINARY(32)').primary();
+        t.uuid('order_id').notNullable();
+        t.datetime('expires_at', { precision: 3 }).notNullable();
+        t.integer('uses_left').unsigned().notNullable();
+        // Set when the order is refunded: the goods are revoked with the money.
+        t.datetime('revoked_at', { precision: 3 }).nullable();
+        t.datetime('created_at', { precision: 3 }).notNullable();
+        t.index(['order_id', 'expires_at']);
+      });
+    },
+    async down(db) {
+      await db.schema.dropTable('download_links');
+    },
+  },
 ];

@@ -1,4 +1,5 @@
 import type { Knex, Logger, Outbox, Revocations } from '@market/common';
+import type { DownloadLinkRepository } from '../data-access/download-link-repository';
 import type { ListingsClient } from '../data-access/listings-client';
 import type { OrderRepository } from '../data-access/order-repository';
 import type { WaitlistRepository } from '../data-access/waitlist-repository';
@@ -22,6 +23,14 @@ export interface OrdersDeps {
   rpcTimeoutMs: number;
   holdLimits: HoldLimits;
   waitlistLimits: WaitlistLimits;
+  downloadLinks: DownloadLinkRepository;
+  downloadLimits: DownloadLimits;
+}
+
+/** DOWNLOAD_LINK_TTL_SECONDS and DOWNLOAD_LINK_MAX_USES. */
+export interface DownloadLimits {
+  ttlSeconds: number;
+  maxUses: number;
 }
 
 /** WAITLIST_HOLD_SECONDS, WAITLIST_MAX_LENGTH and WAITLIST_MAX_PER_PERSON. */

@@ -45,5 +45,14 @@ export const orderErrors = {
   waitlistFull: (limit: number) => new AppError(409, 'waitlist_full', `The waiting list of this listing is full (${limit} people). Try again later.`),
   tooManyWaitlists: (limit: number) =>
     new AppError(409, 'too_many_waitlists', `A person can wait for at most ${limit} listings at once, and you already do. Leave one of your waiting lists (DELETE /listings/{id}/waitlist), then join again.`),
+  // The goods (get-order-goods.ts, download-goods.ts).
+  notComplete: (status: OrderStatus) =>
+    new AppError(
+      409,
+      'order_not_complete',
+      status === 'refunded' ? 'This order was refunded: its goods were revoked with the refund.' : 'The goods are handed over once the order is paid: this order is not complete.',
+    ),
+  linkGone: () => new AppError(410, 'link_gone', 'This download link has expired, been used up or been revoked.'),
+  goodsNotReady: () => new AppError(503, 'goods_not_ready', 'The sale of this order is still being recorded. Please try again shortly.', undefined, 5),
   checkoutInterrupted: () => new AppError(503, 'checkout_interrupted', 'The checkout took too long and was undone. Please try again.'),
 };

@@ -20,8 +20,9 @@ export type RefundOutcome =
  * found", as for completeOrder). Idempotent: an order already refunded is returned as it is, with no
  * second `order.refunded`; an order that was never paid is a 409 order_not_refundable.
  *
- * The listing stays `sold` and listings-service is not asked anything: the goods were sold and handed
- * over, the refund only gives the money back. Nothing is reopened either (no new hold, no waiting list).
+ * The listing stays `sold` and listings-service is not asked anything; the buyer's access to the goods
+ * ends with the refund (its download links are revoked, and GET /orders/{id}/goods answers 409).
+ * Nothing is reopened either (no new hold, no waiting list).
  * A sold mark listings-service had not yet confirmed is still retried by the sweep for a refunded order.
  *
  * The `payment.refunded` event makes the same change (refundOnPaymentRefunded), so the order is
@@ -72,6 +73,8 @@ async function refundPaidOrder(deps: OrdersDeps, id: string, buyerId: string, tr
   // row, so the second UPDATE sees what was read.
   for (let attempt = 0; attempt < 2; attempt++) {
     if (await deps.orders.markRefunded(id, buyerId, trx)) {
+      // The goods go with the money: every download link of the order stops working with this commit.
+      await deps.downloadLinks.revokeOfOrder(id, trx);
       const order = (await deps.orders.findById(id, trx)) as OrderRecord;
       await deps.outbox.publish(trx, 'order.refunded', { order: publicOrder(order) });
       // Counted once the change is committed (not for an attempt rolled back, e.g. a deadlock retried).

@@ -3,7 +3,9 @@ import { cancelOrder } from '../domain/cancel-order';
 import { completeOrder } from '../domain/complete-order';
 import { createOrder } from '../domain/create-order';
 import type { OrdersDeps } from '../domain/deps';
+import { downloadGoods } from '../domain/download-goods';
 import { getOrder } from '../domain/get-order';
+import { getOrderGoods } from '../domain/get-order-goods';
 import { joinWaitlist } from '../domain/join-waitlist';
 import { leaveWaitlist } from '../domain/leave-waitlist';
 import { listOrders } from '../domain/list-orders';
@@ -11,7 +13,8 @@ import { listWaitlist } from '../domain/list-waitlist';
 import { refundOrder } from '../domain/refund-order';
 
 // Every order belongs to a person: there is no anonymous or service-wide access, even internally
-// (payments-service forwards the buyer's actor).
+// (payments-service forwards the buyer's actor). The one exception is a download, whose signed link is
+// the bearer: it names no order and opens nothing but one file, a few times, for a few minutes.
 export function serveOrders(rpc: RpcServer, deps: OrdersDeps): void {
   const { ordersRpc: schemas } = contracts;
   rpc
@@ -29,5 +32,7 @@ export function serveOrders(rpc: RpcServer, deps: OrdersDeps): void {
     .serve('orders.listWaitlist', async (payload, { actor }) => {
       validate(schemas.listWaitlist, payload, 'message');
       return listWaitlist(deps, requireActor(actor));
-    });
+    })
+    .serve('orders.goods', async (payload, { actor }) => ({ goods: await getOrderGoods(deps, requireActor(actor), validate(schemas.goods, payload, 'message').id) }))
+    .serve('orders.download', async (payload) => downloadGoods(deps, validate(schemas.download, payload, 'message').token));
 }
