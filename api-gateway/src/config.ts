@@ -30,6 +30,17 @@ export const gatewayConfigSchema = z
       .optionalString()
       .refine((v) => v === undefined || /^pk_(test|live)_[A-Za-z0-9]{8,}$/.test(v), 'must be a Stripe publishable key such as pk_test_…'),
     USERS_TIMEOUT_MS: setting.int(5000, 100, 120_000),
+    /**
+     * GET /events (live listing changes): a `: heartbeat` comment this often on every open stream, which
+     * keeps proxies from closing an idle one and renews the stream's place in its client's count.
+     */
+    SSE_HEARTBEAT_MS: setting.int(15_000, 100, 300_000),
+    /** Open event streams one client address may hold across all replicas; the next is a 429. */
+    SSE_MAX_PER_CLIENT: setting.int(4, 1, 1000),
+    /** Open event streams one replica serves; the next is a 503 (the load balancer's turn to choose another). */
+    SSE_MAX_CONNECTIONS: setting.int(10_000, 1, 1_000_000),
+    /** Changes kept in Redis for a reconnecting client's `Last-Event-ID` (about this many, newest first). */
+    SSE_BACKLOG: setting.int(1000, 10, 1_000_000),
   });
 
 export type GatewayConfig = z.infer<typeof gatewayConfigSchema>;

@@ -22,6 +22,7 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   403: 'Signed in, but not allowed to do this',
   404: 'Not found (or not yours)',
   409: 'Conflicts with the current state (e.g. `listing_reserved`, `listing_sold`, `order_not_pending`)',
+  410: 'The download link has expired, been used up or been revoked (`link_gone`)',
   413: 'The body is larger than 100 kB',
   415: 'The body is not JSON (`unsupported_media_type`)',
   429: 'Rate limited; see `Retry-After` and the `RateLimit` headers',
@@ -29,6 +30,15 @@ const PROBLEM_DESCRIPTIONS: Record<number, string> = {
   504: 'A backing service did not answer in time',
 };
 const ALWAYS = [400, 429, 503, 504];
+
+/** Bytes of any type (a file), as a request body or an answer. */
+const BINARY = { type: 'string', contentMediaType: 'application/octet-stream' } as const;
+const FILE_ANSWER = {
+  headers: {
+    'Content-Disposition': { description: '`attachment` with the file\'s name (`filename`, and `filename*` in UTF-8 when it is not plain ASCII)', schema: { type: 'string' as const } },
+  },
+  content: { '*/*': { schema: BINARY } },
+};
 
 /** `/listings/:id` → `/listings/{id}` */
 export const openApiPath = (expressPath: string): string => expressPath.replace(/:([A-Za-z_]+)/g, '{$1}');
@@ -52,12 +62,14 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
         ...(route.query ? { query: route.query } : {}),
         ...(route.headers ? { headers: route.headers } : {}),
         ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+        ...(route.rawBody ? { body: { required: true, description: route.rawBody.description, content: { '*/*': { schema: BINARY } } } } : {}),
       },
       responses: {
         [route.success.status]: {
           description: route.success.description,
           ...(route.cacheKey ? { headers: { 'X-Cache': { description: 'HIT or MISS', schema: { type: 'string', enum: ['HIT', 'MISS'] } } } } : {}),
           ...(route.success.schema ? { content: { 'application/json': { schema: route.success.schema } } } : {}),
+          ...(route.success.file ? FILE_ANSWER : {}),
         },
         ...Object.fromEntries(
           (route.alsoSucceeds ?? []).map((other) => [
@@ -66,7 +78,13 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
           ]),
         ),
         ...Object.fromEntries(
-          statuses.map((status) => [status, { description: PROBLEM_DESCRIPTIONS[status] ?? 'Problem', content: { 'application/problem+json': { schema: problem } } }]),
+          statuses.map((status) => [
+            status,
+            {
+              description: (status === 413 && route.rawBody ? `${route.rawBody.tooLarge} (\`payload_too_large\`)` : PROBLEM_DESCRIPTIONS[status]) ?? 'Problem',
+              content: { 'application/problem+json': { schema: problem } },
+            },
+          ]),
         ),
       },
     });
@@ -92,6 +110,41 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
       413: { description: 'The body is larger than 512 kB', content: { 'application/problem+json': { schema: problem } } },
       429: { description: 'Over the webhook bound; Stripe delivers again later', content: { 'application/problem+json': { schema: problem } } },
       503: { description: 'Not handled yet (payments-service or Stripe did not answer, or webhooks are not configured): Stripe delivers again later', content: { 'application/problem+json': { schema: problem } } },
+    },
+  });
+  registry.registerPath({
+    method: 'get',
+    path: '/events',
+    operationId: 'streamListingEvents',
+    tags: ['listings'],
+    summary: 'Live listing changes as Server-Sent Events (created, changed, reserved, released, sold, deleted)',
+    description:
+      'A `text/event-stream` for `EventSource`: no token. Each change is `id: <id>`, `event: listing`, `data: {"type":"created|changed|reserved|released|sold|deleted","listing":{…}}` ' +
+      'with the public listing; a change whose listing `version` is below the one a page already holds is older news, and `deleted` is final. The ids are the same on every gateway replica: ' +
+      'reconnecting with `Last-Event-ID` replays the changes after it, or sends `event: reset` (reload the data, then carry on) when they are no longer all kept (about `SSE_BACKLOG`). ' +
+      'The first message sets `retry` and the current id; `: heartbeat` comments come every `SSE_HEARTBEAT_MS`. Not subject to the per-client request limit: ' +
+      'a client address may hold `SSE_MAX_PER_CLIENT` streams at once across replicas.',
+    security: [],
+    request: {
+      headers: z.object({
+        'last-event-id': z.string().optional().meta({ description: 'The id of the last change received (`<ms>-<seq>`), which EventSource sends when it reconnects; any other value gets `event: reset`' }),
+      }),
+    },
+    responses: {
+      200: {
+        description: 'The stream, open until the client or the server ends it',
+        content: { 'text/event-stream': { schema: z.string().meta({ example: 'id: 1767225600000-0\nevent: listing\ndata: {"type":"sold","listing":{"id":"…","status":"sold","version":3}}\n\n' }) } },
+      },
+      429: {
+        description: 'This client address already holds `SSE_MAX_PER_CLIENT` streams (`too_many_streams`); `Retry-After` says when the soonest of them would lapse if it is gone',
+        headers: { 'Retry-After': { description: 'Seconds', schema: { type: 'integer' } } },
+        content: { 'application/problem+json': { schema: problem } },
+      },
+      503: {
+        description: 'Live updates are unavailable (`live_updates_unavailable`: Redis unreachable, the gateway stopping, or at `SSE_MAX_CONNECTIONS`); try again after `Retry-After`',
+        headers: { 'Retry-After': { description: 'Seconds', schema: { type: 'integer' } } },
+        content: { 'application/problem+json': { schema: problem } },
+      },
     },
   });
   const operations = [

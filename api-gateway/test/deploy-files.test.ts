@@ -558,7 +558,7 @@ describe('rabbitmq/definitions.sh', () => {
   const rpcClient = { write: ['amq.default'], read: ['amq.rabbitmq.reply-to'] };
   const outbox = { configure: ['market.events'], write: ['market.events'] };
   const NEEDS: Record<string, ReturnType<typeof merge>> = {
-    'api-gateway': merge(rpcClient, deadLetter, subscription('market.gateway.cache-invalidation'), subscription('market.gateway.revocations')),
+    'api-gateway': merge(rpcClient, deadLetter, subscription('market.gateway.cache-invalidation'), subscription('market.gateway.revocations'), subscription('market.gateway.live-events')),
     'users-service': merge(rpcClient, deadLetter, outbox, rpcServer('market.rpc.users')),
     'listings-service': merge(rpcClient, deadLetter, outbox, rpcServer('market.rpc.listings'), subscription('market.listings.user-deleted'), subscription('market.listings.revocations')),
     'orders-service': merge(

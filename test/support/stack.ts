@@ -138,7 +138,7 @@ async function removeTopology(env: Record<string, string>, prefix: string): Prom
     const queues = [
       'rpc.users', 'rpc.listings', 'rpc.orders', 'rpc.payments', 'dead-letter',
       'listings.user-deleted', 'orders.expired', 'orders.payment-refunded',
-      'listings.revocations', 'orders.revocations', 'payments.revocations', 'gateway.revocations', 'gateway.cache-invalidation',
+      'listings.revocations', 'orders.revocations', 'payments.revocations', 'gateway.revocations', 'gateway.cache-invalidation', 'gateway.live-events',
     ];
     // Quorum queues, and the classic queues of earlier releases under the same names without the suffix.
     for (const q of queues) for (const name of [`${prefix}.${q}.quorum`, `${prefix}.${q}`]) await channel.deleteQueue(name).catch(() => undefined);
