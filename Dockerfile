@@ -6,7 +6,8 @@
 #
 # SERVICE is the workspace folder: users-service, listings-service, orders-service,
 # payments-service or api-gateway. The image runs `node dist/main.js` in /app/$SERVICE as the
-# non-root `node` user. The base image is Debian (glibc) because bcrypt's prebuilt binaries need
+# non-root `node` user. The api-gateway image also holds the built storefront (storefront/dist),
+# which it serves at /. The base image is Debian (glibc) because bcrypt's prebuilt binaries need
 # it; on alpine it would have to be compiled.
 
 # ---- manifests: the only inputs of `npm ci`, so its layers are reused until a dependency changes
@@ -19,6 +20,7 @@ COPY listings-service/package.json listings-service/
 COPY orders-service/package.json orders-service/
 COPY payments-service/package.json payments-service/
 COPY api-gateway/package.json api-gateway/
+COPY storefront/package.json storefront/
 
 # ---- build: all dependencies (TypeScript is a devDependency), then compile common and SERVICE
 FROM manifests AS build
@@ -32,6 +34,11 @@ RUN test -n "$SERVICE" || { echo 'Pass --build-arg SERVICE=<workspace folder>, e
 COPY ${SERVICE}/tsconfig.json ${SERVICE}/
 COPY ${SERVICE}/src ${SERVICE}/src
 RUN npx tsc -b "$SERVICE" && test -f "$SERVICE/dist/main.js"
+# The storefront (typechecked against common's contracts, bundled by esbuild), for the gateway only;
+# the other images get an empty folder, as a COPY below cannot depend on SERVICE.
+COPY storefront/tsconfig.json storefront/build.mjs storefront/index.html storefront/
+COPY storefront/src storefront/src
+RUN if [ "$SERVICE" = api-gateway ]; then npm run build -w storefront && test -f storefront/dist/app.js; else mkdir -p storefront/dist; fi
 
 # ---- prod-deps: runtime dependencies only. Every runtime dependency is declared in the root
 # package.json, hence --include-workspace-root: `-w common -w $SERVICE` alone installs nothing but
@@ -55,6 +62,7 @@ COPY ${SERVICE}/package.json ${SERVICE}/
 COPY --from=prod-deps /app/node_modules node_modules
 COPY --from=build /app/common/dist common/dist
 COPY --from=build /app/${SERVICE}/dist ${SERVICE}/dist
+COPY --from=build /app/storefront/dist storefront/dist
 WORKDIR /app/${SERVICE}
 USER node
 # Exec form: node is PID 1 and receives SIGTERM itself (the services shut down gracefully on it).

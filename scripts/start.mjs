@@ -50,8 +50,10 @@ function loadKeys() {
 }
 const keys = loadKeys();
 
+// The whole build, as CI runs it: the services (tsc -b) and the storefront the gateway serves at /.
 console.log('Building…');
-const build = spawnSync(process.execPath, [join(root, 'node_modules/typescript/bin/tsc'), '-b'], { cwd: root, stdio: 'inherit' });
+const npm = process.env.npm_execpath ? [process.execPath, [process.env.npm_execpath]] : ['npm', []];
+const build = spawnSync(npm[0], [...npm[1], 'run', '--silent', 'build'], { cwd: root, stdio: 'inherit' });
 if (build.status !== 0) process.exit(build.status ?? 1);
 
 await ensureServers();
@@ -143,7 +145,9 @@ while (!stopping && Date.now() < deadline) {
   const missing = (await Promise.all(Object.entries(PROCESSES).map(([name, where]) => missingIn(name, where)))).filter(Boolean);
   if (missing.length === 0) {
     ready = true;
-    console.log(`\nmarket is up at http://localhost:${port}  (API docs: http://localhost:${port}/docs)  Ctrl-C stops it.\n`);
+    // The address first: it is what a newcomer looks for in the output.
+    console.log(`Market is at http://localhost:${port}/`);
+    console.log(`  the storefront is there; the API is documented at http://localhost:${port}/docs. Ctrl-C stops it.\n`);
     break;
   }
   lastReadiness = `waiting for ${missing.join('; ')}`;

@@ -36,10 +36,12 @@ import { ReadCache } from './http/read-cache';
 import { stripeWebhookRouter } from './http/stripe-webhook';
 import { UsersClient } from './http/users-client';
 import { docsRouter } from './http/docs';
+import { LiveEvents } from './http/live-events';
+import { storefrontRouter } from './http/storefront';
 import { buildOpenApiDocument } from './openapi';
 import { allRoutes } from './routes';
 import { cached, forgetListing } from './routes/deps';
-import { mountRoute } from './routes/route';
+import { mountRoute, rawBodyRouter } from './routes/route';
 
 /** Versions only go up and a deletion is final, whatever order the events arrive in. */
 const RAISE_REVOCATION = `local cur = tonumber(redis.call('GET', KEYS[1]) or '-1')
@@ -91,6 +93,19 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
       await redis.eval(RAISE_REVOCATION, 1, revocationKey(config.BUS_PREFIX, event.payload.userId), minVersion, REVOCATION_TTL_SECONDS);
     },
   });
+  // GET /events: each listing change goes to a Redis Stream once (a shared queue), and every replica
+  // reads that stream for its own open streams.
+  const live = new LiveEvents({
+    redis,
+    prefix: config.BUS_PREFIX,
+    heartbeatMs: config.SSE_HEARTBEAT_MS,
+    maxPerClient: config.SSE_MAX_PER_CLIENT,
+    maxConnections: config.SSE_MAX_CONNECTIONS,
+    backlog: config.SSE_BACKLOG,
+    logger,
+  });
+  events.subscribe({ queue: 'gateway.live-events', patterns: ['listing.*'], handler: (event) => live.append(event) });
+  live.start();
   await rpc.start();
   await events.start();
   // Started means its consumers were set up once (cache invalidations are not missed from the start);
@@ -136,6 +151,10 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   const routes = allRoutes({ rpc, cache, users, jwks, paymentTimeoutMs, stripePublishableKey: config.STRIPE_PUBLISHABLE_KEY ?? null });
   // Documentation is read by browsers fetching several files at once: not rate limited.
   app.use(docsRouter(buildOpenApiDocument(routes)));
+  // The storefront's page and files (GET / and /app.js…): static files, not API calls, so not rate limited.
+  app.use(storefrontRouter({ stripe: Boolean(config.STRIPE_PUBLISHABLE_KEY) }));
+  // Live updates: bounded by open streams per client (their own cap), not by the request limiter.
+  app.use(live.router());
   // Stripe's webhooks: the raw body, and a bound of their own instead of the per-client limit.
   app.use(
     stripeWebhookRouter({
@@ -154,6 +173,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   app.use(planCachedRead(routes));
   app.use(createRateLimiter({ redis, cache, prefix: config.BUS_PREFIX, limit: config.RATE_LIMIT_MAX, windowMs: config.RATE_LIMIT_WINDOW_MS, logger }));
   app.use(refuseBadTokens);
+  // The goods file upload: its raw body, up to 10 MB, instead of the JSON parser and its 100 kB limit.
+  app.use(rawBodyRouter(routes));
   app.use(readJsonBody({ limit: '100kb' }));
   const router = express.Router();
   for (const route of routes) mountRoute(router, route);
@@ -189,6 +210,8 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
       // Unready first (/readyz is 503 on both ports while draining; /healthz stays 200), then stop
       // accepting, let in-flight requests finish (their RPC replies still arrive), then disconnect.
       readiness.markStopping();
+      // Open event streams never finish by themselves: ended first, or the server's close would wait for them.
+      await live.stop();
       await new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
