@@ -87,7 +87,7 @@ async function startStack() {
     }
     // The gateway's /readyz is the gateway alone (it is ready with users-service still starting):
     // start.mjs says when every service is ready and reports its dependencies up.
-    if (logSays(logFile, 'market is up at') && (await ready())) {
+    if (logSays(logFile, 'Market is at ') && (await ready())) {
       console.log(`The stack is ready at ${baseUrl}.`);
       return;
     }
