@@ -6,6 +6,7 @@ export * from './db';
 export * from './redis';
 export * from './rpc';
 export * from './events';
+export * from './jobs';
 export * from './metrics';
 export * from './health';
 export * from './health/routes';
