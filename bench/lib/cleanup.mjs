@@ -32,21 +32,24 @@ export async function deleteRedisKeys(patterns) {
 }
 
 /**
- * The durable queues the services declare under the bench prefix (names from common/src/rpc, the
- * services' event subscriptions and orders-service's expiry). Exchanges hold no messages: left.
+ * The durable (quorum) queues the services declare under the bench prefix: the same list the test
+ * stack removes (test/support/stack.ts, removeTopology). Exchanges hold no messages: left.
  */
 export function benchQueues(prefix, orderTtlSeconds) {
-  return [
-    ...['users', 'listings', 'orders', 'payments'].map((s) => `${prefix}.rpc.${s}`),
-    `${prefix}.listings.user-deleted`,
-    `${prefix}.orders.expired`,
-    // New since the quorum queues: it exists only under its quorum name.
-    `${prefix}.orders.payment-refunded.quorum`,
-    `${prefix}.orders.expiry-wait.${orderTtlSeconds}s`,
+  const queues = [
+    ...['users', 'listings', 'orders', 'payments'].map((s) => `rpc.${s}`),
+    'dead-letter',
+    'listings.user-deleted',
+    'orders.expired',
+    'orders.payment-refunded',
+    ...['listings', 'orders', 'payments', 'gateway'].map((s) => `${s}.revocations`),
+    'gateway.cache-invalidation',
+    'gateway.live-events',
+    `orders.expiry-wait.${orderTtlSeconds}s`,
     // The waiting list's hand-overs hold for WAITLIST_HOLD_SECONDS (the bench keeps the default).
-    `${prefix}.orders.expiry-wait.300s`,
-    `${prefix}.dead-letter`,
+    'orders.expiry-wait.300s',
   ];
+  return queues.map((q) => `${prefix}.${q}.quorum`);
 }
 
 export async function deleteQueues(names) {

@@ -78,15 +78,18 @@ export async function startStack(group, root, { profileDir, gatewayNodeArgs = []
 
   // The gateway runs as it ships (scripts/start.mjs, docker-compose.yml, k8s/): no heap cap.
   const profile = (name) => [...gatewayNodeArgs, ...(profileDir ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`, `--cpu-prof-name=${name}.cpuprofile`] : [])];
-  const gatewayCached = start('gateway-cached', 'api-gateway', { PORT: String(PORTS.gatewayCached), METRICS_PORT: String(PORTS.gatewayCachedOps), CACHE_TTL_SECONDS: '60' }, profile('gateway-cached'));
-  const gatewayUncached = start('gateway-uncached', 'api-gateway', { PORT: String(PORTS.gatewayUncached), METRICS_PORT: String(PORTS.gatewayUncachedOps), CACHE_TTL_SECONDS: '0' }, profile('gateway-uncached'));
-  // A second replica of the cached gateway (same Redis, same services): the two-replica scenario.
-  const gatewayReplica = start('gateway-replica', 'api-gateway', { PORT: String(PORTS.gatewayReplica), METRICS_PORT: String(PORTS.gatewayReplicaOps), CACHE_TTL_SECONDS: '60' }, profile('gateway-replica'));
-  await Promise.all([
-    waitReady(gatewayCached, url(PORTS.gatewayCached, '/readyz')),
-    waitReady(gatewayUncached, url(PORTS.gatewayUncached, '/readyz')),
-    waitReady(gatewayReplica, url(PORTS.gatewayReplica, '/readyz')),
-  ]);
+  const gateway = (name, port, opsPort, cacheTtlSeconds) => ({
+    proc: start(name, 'api-gateway', { PORT: String(port), METRICS_PORT: String(opsPort), CACHE_TTL_SECONDS: String(cacheTtlSeconds) }, profile(name)),
+    url: url(port),
+    opsUrl: url(opsPort),
+  });
+  const gateways = {
+    cached: gateway('gateway-cached', PORTS.gatewayCached, PORTS.gatewayCachedOps, 60),
+    uncached: gateway('gateway-uncached', PORTS.gatewayUncached, PORTS.gatewayUncachedOps, 0),
+    // A second replica of the cached gateway (same Redis, same services): the two-replica scenario.
+    replica: gateway('gateway-replica', PORTS.gatewayReplica, PORTS.gatewayReplicaOps, 60),
+  };
+  await allReady(gateways);
 
   return {
     users,
@@ -94,13 +97,12 @@ export async function startStack(group, root, { profileDir, gatewayNodeArgs = []
     orders: orders.proc,
     opsUrls: { orders: url(PORTS.ordersOps), listings: url(PORTS.listingsOps) },
     ordersSkipReason: orders.skipReason,
-    gateways: {
-      cached: { proc: gatewayCached, url: url(PORTS.gatewayCached), opsUrl: url(PORTS.gatewayCachedOps) },
-      uncached: { proc: gatewayUncached, url: url(PORTS.gatewayUncached), opsUrl: url(PORTS.gatewayUncachedOps) },
-      replica: { proc: gatewayReplica, url: url(PORTS.gatewayReplica), opsUrl: url(PORTS.gatewayReplicaOps) },
-    },
+    gateways,
   };
 }
+
+/** Resolves once every server (`{ proc, url }`) answers on /readyz; rejects when one exits first. */
+const allReady = (servers) => Promise.all(Object.values(servers).map((server) => waitReady(server.proc, `${server.url}/readyz`)));
 
 /** orders-service is being written: bench it only when it is built and actually starts. */
 async function startOrders(group, root, start) {
@@ -118,20 +120,14 @@ async function startOrders(group, root, start) {
 /** The three baseline servers (and the RPC responder behind rpc-read). */
 export async function startBaselines(group, root) {
   const start = (name, file, env) => group.start(name, join(root, 'bench/baselines', file), { cwd: root, env: { ...process.env, ...env } });
+  const server = (name, file, port, env = {}) => ({ proc: start(name, file, { PORT: String(port), ...env }), url: url(port) });
   const responder = start('baseline-rpc-responder', 'rpc-responder.mjs', {});
-  const redisRead = start('baseline-redis-read', 'redis-read.mjs', { PORT: String(PORTS.redisRead) });
-  const rpcRead = start('baseline-rpc-read', 'rpc-read.mjs', { PORT: String(PORTS.rpcRead) });
-  const httpSignin = start('baseline-http-signin', 'http-signin.mjs', { PORT: String(PORTS.httpSignin), SIGNIN_DB: `${DB_NAME_PREFIX}users` });
-  await Promise.all([
-    waitReady(redisRead, url(PORTS.redisRead, '/readyz')),
+  const servers = {
+    redisRead: server('baseline-redis-read', 'redis-read.mjs', PORTS.redisRead),
     // rpc-read's readiness is a ping through RabbitMQ to the responder, so it covers both.
-    waitReady(rpcRead, url(PORTS.rpcRead, '/readyz')),
-    waitReady(httpSignin, url(PORTS.httpSignin, '/readyz')),
-  ]);
-  return {
-    responder,
-    redisRead: { proc: redisRead, url: url(PORTS.redisRead) },
-    rpcRead: { proc: rpcRead, url: url(PORTS.rpcRead) },
-    httpSignin: { proc: httpSignin, url: url(PORTS.httpSignin) },
+    rpcRead: server('baseline-rpc-read', 'rpc-read.mjs', PORTS.rpcRead),
+    httpSignin: server('baseline-http-signin', 'http-signin.mjs', PORTS.httpSignin, { SIGNIN_DB: `${DB_NAME_PREFIX}users` }),
   };
+  await allReady(servers);
+  return { responder, ...servers };
 }
