@@ -2,7 +2,8 @@
 module.exports = {
   testEnvironment: 'node',
   roots: ['<rootDir>'],
-  testMatch: ['<rootDir>/*/test/**/*.test.ts'],
+  // Each package's own tests, and the checks of the repository as a whole (deploy files, test hygiene).
+  testMatch: ['<rootDir>/*/test/**/*.test.ts', '<rootDir>/test/repository/**/*.test.ts'],
   testPathIgnorePatterns: ['/node_modules/', '/dist/', '<rootDir>/test/faults/', '<rootDir>/test/cluster/'],
   // Type-checking is `npm run build`'s job (tsc -b); here files are only transpiled, which is fast.
   transform: { '^.+\\.ts$': ['ts-jest', { tsconfig: '<rootDir>/tsconfig.test.json', diagnostics: false }] },

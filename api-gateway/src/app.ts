@@ -3,6 +3,7 @@ import express from 'express';
 import helmet from 'helmet';
 import {
   Broker,
+  contracts,
   createLogger,
   createRedis,
   createTokenVerifier,
@@ -32,7 +33,7 @@ import type { GatewayConfig } from './config';
 import { authenticate, DELETED_VERSION, refuseBadTokens, revocationKey } from './http/authenticate';
 import { planCachedRead } from './http/edge-round';
 import { createRateLimiter } from './http/rate-limit';
-import { ReadCache } from './http/read-cache';
+import { FINAL_VERSION, ReadCache } from './http/read-cache';
 import { stripeWebhookRouter } from './http/stripe-webhook';
 import { UsersClient } from './http/users-client';
 import { docsRouter } from './http/docs';
@@ -66,7 +67,7 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
   const redis = createRedis(config.REDIS_URL, logger);
   const identity = serviceIdentityOf('api-gateway', config);
   const broker = new Broker({ url: config.RABBITMQ_URL, logger, name: 'api-gateway' });
-  const rpc = new RpcClient(broker, { prefix: config.BUS_PREFIX, timeoutMs: config.RPC_TIMEOUT_MS, logger, identity });
+  const rpc = new RpcClient(broker, { prefix: config.BUS_PREFIX, timeoutMs: config.RPC_TIMEOUT_MS, logger, identity, contracts: contracts.rpcMethods });
   const cache = new ReadCache(redis, config.BUS_PREFIX, config.CACHE_TTL_SECONDS);
   const users = new UsersClient(config.USERS_SERVICE_URL, config.USERS_TIMEOUT_MS);
   const events = new EventSubscriber(broker, { prefix: config.BUS_PREFIX, logger, identity });
@@ -78,8 +79,9 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
     queue: 'gateway.cache-invalidation',
     patterns: ['listing.*', 'user.deleted'],
     handler: async (event) => {
-      if (event.type === 'user.deleted') await cache.invalidate(cached.user(event.payload.userId));
-      else if (event.type.startsWith('listing.')) await forgetListing(cache, (event.payload as { listing: { id: string } }).listing.id);
+      // Once per version: a change made through a route was already forgotten by that route (ReadCache.forget).
+      if (event.type === 'user.deleted') await cache.forget(cached.user(event.payload.userId), FINAL_VERSION);
+      else await forgetListing(cache, event.payload.listing.id, event.type === 'listing.deleted' ? FINAL_VERSION : event.payload.listing.version);
     },
   });
   // Revocations go to Redis once for every replica (a shared queue), where each request's rate-limit
@@ -88,7 +90,6 @@ export async function startGateway(config: Readonly<GatewayConfig>, logger: Logg
     queue: 'gateway.revocations',
     patterns: ['user.deleted', 'user.sessions_revoked'],
     handler: async (event) => {
-      if (event.type !== 'user.deleted' && event.type !== 'user.sessions_revoked') return;
       const minVersion = event.type === 'user.deleted' ? DELETED_VERSION : event.payload.tokenVersion;
       await redis.eval(RAISE_REVOCATION, 1, revocationKey(config.BUS_PREFIX, event.payload.userId), minVersion, REVOCATION_TTL_SECONDS);
     },

@@ -1,54 +1,125 @@
+import { STATUS_CODES } from 'node:http';
 import { OpenAPIRegistry, OpenApiGeneratorV31 } from '@asteasolutions/zod-to-openapi';
 import { z } from 'zod';
-import { contracts } from '@market/common';
+import { catalogueRows, contracts, problem as cataloguedProblem } from '@market/common';
+import { isAnonymousRoute } from './http/authenticate';
 import type { AnyRoute } from './routes/route';
 
-const problem = z.object({
-  type: z.string(),
-  title: z.string(),
-  status: z.number().int(),
-  detail: z.string(),
-  code: z.string(),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })).optional(),
-  requestId: z.string().optional(),
-});
+const fieldError = z
+  .object({
+    field: z.string().meta({ description: 'The bad field: a body field (`priceCents`, `changes.title`), a query or path parameter, a header, or `(body)` for the body as a whole' }),
+    message: z.string(),
+  })
+  .meta({ id: 'FieldError' });
 
-const PROBLEM_DESCRIPTIONS: Record<number, string> = {
-  400:
-    'Invalid input: malformed JSON, a body that does not decode as its `Content-Encoding` (`invalid_body`), a `Content-Encoding` other than gzip or deflate (`unsupported_encoding`), or every bad field listed in `errors`. ' +
-    "Money: a new price its currency cannot be charged at (`invalid_price`, naming `priceCents`), or an amount or currency the payment provider cannot charge (`amount_too_small`, `amount_too_large`, `invalid_charge_amount`, `invalid_currency`: Stripe's per-currency minimum, maximum and step)",
-  401: 'Missing, invalid or expired access token',
-  402: 'The card was declined (`card_declined`); the order stays pending',
-  403: 'Signed in, but not allowed to do this',
-  404: 'Not found (or not yours)',
-  409: 'Conflicts with the current state (e.g. `listing_reserved`, `listing_sold`, `order_not_pending`)',
-  410: 'The download link has expired, been used up or been revoked (`link_gone`)',
-  413: 'The body is larger than 100 kB',
-  415: 'The body is not JSON (`unsupported_media_type`)',
-  429: 'Rate limited; see `Retry-After` and the `RateLimit` headers',
-  503: 'A backing service is unavailable',
-  504: 'A backing service did not answer in time',
-};
-const ALWAYS = [400, 429, 503, 504];
+const problemSchema = z
+  .object({
+    type: z.string().meta({ description: '`urn:market:problem:<code>`' }),
+    title: z.string().meta({ description: "The status's reason phrase" }),
+    status: z.number().int(),
+    detail: z.string().meta({ description: 'A sentence a person can read' }),
+    code: z.string().meta({ description: 'Stable and machine readable: what a client branches on' }),
+    errors: z.array(fieldError).optional().meta({ description: 'Every bad field of a 400' }),
+    requestId: z.string().optional(),
+  })
+  .meta({ id: 'Problem', description: 'RFC 9457 problem details; a problem may add members of its own (e.g. the `orderId` you already hold).' });
+
+/**
+ * Each problem status's description: every code of the error catalogue answered with it, and when
+ * (a route meets only some of them).
+ */
+const PROBLEM_DESCRIPTIONS: Record<number, string> = Object.fromEntries(
+  [...new Set(catalogueRows().map((row) => row.status))].map((status) => [
+    status,
+    [
+      `${STATUS_CODES[status] ?? 'Problem'}; \`code\` is one of:`,
+      '',
+      ...catalogueRows()
+        .filter((row) => row.status === status)
+        .map((row) => `- \`${row.code}\`: ${row.description}`),
+    ].join('\n'),
+  ]),
+);
+/** Problems any route of the table may answer, besides its own `problems`. */
+const ALWAYS = [400, 429, 500, 503, 504];
 
 /** Bytes of any type (a file), as a request body or an answer. */
 const BINARY = { type: 'string', contentMediaType: 'application/octet-stream' } as const;
-const FILE_ANSWER = {
-  headers: {
-    'Content-Disposition': { description: '`attachment` with the file\'s name (`filename`, and `filename*` in UTF-8 when it is not plain ASCII)', schema: { type: 'string' as const } },
-  },
-  content: { '*/*': { schema: BINARY } },
+const CONTENT_DISPOSITION = {
+  description: "`attachment` with the file's name (`filename`, and `filename*` in UTF-8 when it is not plain ASCII)",
+  schema: { type: 'string' as const },
 };
 
 /** `/listings/:id` → `/listings/{id}` */
 export const openApiPath = (expressPath: string): string => expressPath.replace(/:([A-Za-z_]+)/g, '{$1}');
 
+/** `Payload Too Large` → `PayloadTooLarge`: the name of a status's problem response. */
+const responseName = (status: number): string => (STATUS_CODES[status] ?? `Status${status}`).replace(/[^A-Za-z0-9]/g, '');
+
+/** A schema's first example (its `.meta({ examples })`), shown with the media type: Swagger UI's "Try it out" starts from it. */
+export function exampleOf(schema: z.ZodType): unknown {
+  const examples = schema.meta()?.examples;
+  return Array.isArray(examples) ? examples[0] : undefined;
+}
+
+/**
+ * The statuses of the problems a route of the table answers with: its own, those of every route, 401
+ * wherever a token is read (a bad or revoked one is refused even on public routes; the anonymous
+ * routes ignore tokens and answer their own 401s), and 413/415 wherever a JSON body may be sent.
+ */
+export function problemStatuses(route: AnyRoute): number[] {
+  const statuses = new Set([...ALWAYS, ...route.problems]);
+  if (route.access !== 'anyone' || !isAnonymousRoute(route.method.toUpperCase(), route.path)) statuses.add(401);
+  if (route.method !== 'get' && !route.rawBody) statuses.add(413).add(415);
+  return [...statuses].sort((a, b) => a - b);
+}
+
 /** The OpenAPI 3.1 document, built from the same route table (and zod schemas) the gateway serves. */
 export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGeneratorV31['generateDocument']> {
   const registry = new OpenAPIRegistry();
   const bearer = registry.registerComponent('securitySchemes', 'bearerAuth', { type: 'http', scheme: 'bearer', bearerFormat: 'JWT' });
+  const header = {
+    requestId: registry.registerComponent('headers', 'X-Request-Id', {
+      description: 'The id of this request in every log line about it, in every service: the `X-Request-Id` the client sent (1..128 of `A-Za-z0-9._:-`), else a new UUID',
+      required: true,
+      schema: { type: 'string' },
+    }).ref,
+    rateLimit: registry.registerComponent('headers', 'RateLimit', {
+      description: "The client's quota in the current window (IETF draft 7): `limit=5, remaining=4, reset=10`, `reset` in seconds. Absent while the limiter's store (Redis) cannot be reached: requests then pass uncounted",
+      schema: { type: 'string' },
+    }).ref,
+    rateLimitPolicy: registry.registerComponent('headers', 'RateLimit-Policy', {
+      description: 'The limit and its window in seconds: `5;w=10` (`RATE_LIMIT_MAX` per `RATE_LIMIT_WINDOW_MS`)',
+      schema: { type: 'string' },
+    }).ref,
+    retryAfter: registry.registerComponent('headers', 'Retry-After', {
+      description: 'Seconds to wait before trying again: on every 429, and on a 503 that knows when trying again can succeed',
+      schema: { type: 'integer', minimum: 1 },
+    }).ref,
+    cache: registry.registerComponent('headers', 'X-Cache', { description: 'Whether the gateway\'s read cache answered (`HIT`) or the service did (`MISS`)', schema: { type: 'string', enum: ['HIT', 'MISS'] } }).ref,
+  };
+  /** What every answer of a rate-limited route carries. */
+  const limited = { 'X-Request-Id': header.requestId, RateLimit: header.rateLimit, 'RateLimit-Policy': header.rateLimitPolicy };
+  const withRetryAfter = (status: number): Record<string, { $ref: string }> => (status === 429 || status === 503 ? { 'Retry-After': header.retryAfter } : {});
+  // Named by its `.meta({ id })`: one `Problem` component, referenced by every problem answer.
+  const problemContent = { 'application/problem+json': { schema: problemSchema } };
+  /** One problem response per status (`#/components/responses/NotFound`), shared by the rate-limited routes. */
+  const problemResponses = new Map<number, { $ref: string }>();
+  const problemResponse = (status: number): { $ref: string } => {
+    let response = problemResponses.get(status);
+    if (!response) {
+      response = registry.registerComponent('responses', responseName(status), {
+        description: PROBLEM_DESCRIPTIONS[status] ?? 'Problem',
+        headers: { ...limited, ...withRetryAfter(status) },
+        content: { 'application/problem+json': { schema: { $ref: '#/components/schemas/Problem' } } },
+      }).ref;
+      problemResponses.set(status, response);
+    }
+    return response;
+  };
+
   for (const route of routes) {
-    const statuses = [...new Set([...ALWAYS, ...(route.access === 'anyone' ? [] : [401]), ...(route.body ? [415] : []), ...route.problems])].sort();
+    const example = route.body ? exampleOf(route.body) : undefined;
     registry.registerPath({
       method: route.method,
       path: openApiPath(route.path),
@@ -61,34 +132,34 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
         ...(route.params ? { params: route.params } : {}),
         ...(route.query ? { query: route.query } : {}),
         ...(route.headers ? { headers: route.headers } : {}),
-        ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body } } } } : {}),
+        ...(route.body ? { body: { required: true, content: { 'application/json': { schema: route.body, ...(example === undefined ? {} : { example }) } } } } : {}),
         ...(route.rawBody ? { body: { required: true, description: route.rawBody.description, content: { '*/*': { schema: BINARY } } } } : {}),
       },
       responses: {
         [route.success.status]: {
           description: route.success.description,
-          ...(route.cacheKey ? { headers: { 'X-Cache': { description: 'HIT or MISS', schema: { type: 'string', enum: ['HIT', 'MISS'] } } } } : {}),
+          headers: { ...limited, ...(route.cacheKey ? { 'X-Cache': header.cache } : {}), ...(route.success.file ? { 'Content-Disposition': CONTENT_DISPOSITION } : {}) },
           ...(route.success.schema ? { content: { 'application/json': { schema: route.success.schema } } } : {}),
-          ...(route.success.file ? FILE_ANSWER : {}),
+          ...(route.success.file ? { content: { '*/*': { schema: BINARY } } } : {}),
         },
         ...Object.fromEntries(
           (route.alsoSucceeds ?? []).map((other) => [
             other.status,
-            { description: other.description, ...(other.schema ? { content: { 'application/json': { schema: other.schema } } } : {}) },
+            { description: other.description, headers: limited, ...(other.schema ? { content: { 'application/json': { schema: other.schema } } } : {}) },
           ]),
         ),
         ...Object.fromEntries(
-          statuses.map((status) => [
+          problemStatuses(route).map((status) => [
             status,
-            {
-              description: (status === 413 && route.rawBody ? `${route.rawBody.tooLarge} (\`payload_too_large\`)` : PROBLEM_DESCRIPTIONS[status]) ?? 'Problem',
-              content: { 'application/problem+json': { schema: problem } },
-            },
+            status === 413 && route.rawBody
+              ? { description: `${cataloguedProblem('payload_too_large', 'file', route.rawBody.maxBytes).detail} (\`payload_too_large\`)`, headers: limited, content: problemContent }
+              : problemResponse(status),
           ]),
         ),
       },
     });
   }
+  const webhookProblem = (description: string, headers = {}) => ({ description, headers: { ...limited, ...headers }, content: problemContent });
   registry.registerPath({
     method: 'post',
     path: '/webhooks/stripe',
@@ -105,13 +176,16 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
       body: { required: true, content: { 'application/json': { schema: z.object({ id: z.string(), type: z.string(), data: z.object({ object: z.record(z.string(), z.unknown()) }) }) } } },
     },
     responses: {
-      200: { description: 'Received (handled, a duplicate, or not about a payment of ours)', content: { 'application/json': { schema: z.object({ received: z.literal(true) }) } } },
-      400: { description: 'The signature does not verify (`invalid_signature`), or the header or body is missing; nothing changed', content: { 'application/problem+json': { schema: problem } } },
-      413: { description: 'The body is larger than 512 kB', content: { 'application/problem+json': { schema: problem } } },
-      429: { description: 'Over the webhook bound; Stripe delivers again later', content: { 'application/problem+json': { schema: problem } } },
-      503: { description: 'Not handled yet (payments-service or Stripe did not answer, or webhooks are not configured): Stripe delivers again later', content: { 'application/problem+json': { schema: problem } } },
+      200: { description: 'Received (handled, a duplicate, or not about a payment of ours)', headers: limited, content: { 'application/json': { schema: z.object({ received: z.literal(true) }) } } },
+      400: webhookProblem('The signature does not verify (`invalid_signature`), or the header or body is missing; nothing changed'),
+      413: webhookProblem('The body is larger than 512 kB'),
+      429: webhookProblem('Over the webhook bound; Stripe delivers again later', withRetryAfter(429)),
+      500: problemResponse(500),
+      503: webhookProblem('Not handled yet (payments-service or Stripe did not answer, or webhooks are not configured): Stripe delivers again later', withRetryAfter(503)),
+      504: webhookProblem('payments-service did not answer in time: Stripe delivers again later'),
     },
   });
+  const streamProblem = (description: string) => ({ description, headers: { 'X-Request-Id': header.requestId, 'Retry-After': header.retryAfter }, content: problemContent });
   registry.registerPath({
     method: 'get',
     path: '/events',
@@ -133,32 +207,40 @@ export function buildOpenApiDocument(routes: AnyRoute[]): ReturnType<OpenApiGene
     responses: {
       200: {
         description: 'The stream, open until the client or the server ends it',
-        content: { 'text/event-stream': { schema: z.string().meta({ example: 'id: 1767225600000-0\nevent: listing\ndata: {"type":"sold","listing":{"id":"…","status":"sold","version":3}}\n\n' }) } },
+        headers: { 'X-Request-Id': header.requestId },
+        content: { 'text/event-stream': { schema: z.string().meta({ examples: ['id: 1767225600000-0\nevent: listing\ndata: {"type":"sold","listing":{"id":"…","status":"sold","version":3}}\n\n'] }) } },
       },
-      429: {
-        description: 'This client address already holds `SSE_MAX_PER_CLIENT` streams (`too_many_streams`); `Retry-After` says when the soonest of them would lapse if it is gone',
-        headers: { 'Retry-After': { description: 'Seconds', schema: { type: 'integer' } } },
-        content: { 'application/problem+json': { schema: problem } },
-      },
-      503: {
-        description: 'Live updates are unavailable (`live_updates_unavailable`: Redis unreachable, the gateway stopping, or at `SSE_MAX_CONNECTIONS`); try again after `Retry-After`',
-        headers: { 'Retry-After': { description: 'Seconds', schema: { type: 'integer' } } },
-        content: { 'application/problem+json': { schema: problem } },
-      },
+      429: streamProblem('This client address already holds `SSE_MAX_PER_CLIENT` streams (`too_many_streams`); `Retry-After` says when the soonest of them would lapse if it is gone'),
+      503: streamProblem('Live updates are unavailable (`live_updates_unavailable`: Redis unreachable, the gateway stopping, or at `SSE_MAX_CONNECTIONS`); try again after `Retry-After`'),
     },
   });
   const operations = [
     ['/healthz', 'getLiveness', 'Liveness: the process answers (it asks nothing outside itself)'],
     ['/readyz', 'getReadiness', 'Readiness: started, not shutting down, and not cut off from every backend (one dependency down does not make it unready)'],
   ] as const;
+  const status = z.object({ status: z.string() });
   for (const [path, operationId, summary] of operations) {
-    registry.registerPath({ method: 'get', path, operationId, tags: ['operations'], summary, security: [], responses: { 200: { description: 'OK' }, ...(path === '/readyz' ? { 503: { description: 'Not ready; `reason` says why (starting, shutting_down, no_backend_reachable)' } } : {}) } });
+    registry.registerPath({
+      method: 'get',
+      path,
+      operationId,
+      tags: ['operations'],
+      summary,
+      security: [],
+      responses: {
+        200: { description: 'OK', headers: { 'X-Request-Id': header.requestId }, content: { 'application/json': { schema: status } } },
+        ...(path === '/readyz'
+          ? { 503: { description: 'Not ready; `reason` says why (starting, shutting_down, no_backend_reachable)', headers: { 'X-Request-Id': header.requestId }, content: { 'application/json': { schema: status.extend({ reason: z.string() }) } } } }
+          : {}),
+      },
+    });
   }
   return new OpenApiGeneratorV31(registry.definitions).generateDocument({
     openapi: '3.1.0',
     info: {
       title: 'market',
       version: '1.0.0',
+      license: { name: 'MIT', identifier: 'MIT' },
       description:
         'Buy and sell tickets and digital goods. Every error is an RFC 9457 problem (`application/problem+json`). ' +
         `Money (priceCents, amountCents) is an integer in the currency's minor unit: cents for usd, yen for the zero-decimal jpy and krw, thousandths for the three-decimal bhd, jod, kwd and omr. ` +

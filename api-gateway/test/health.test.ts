@@ -6,7 +6,8 @@
 import net from 'node:net';
 import { loadListingsConfig } from '../../listings-service/src/config';
 import { startListingsService } from '../../listings-service/src/app';
-import { client, eventually } from '../../test/support/http';
+import { client } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
 import { startProxy } from '../../test/support/servers';
 import { startStack, type Stack } from '../../test/support/stack';
 import { startGateway, type Gateway } from '../src/app';
@@ -148,7 +149,7 @@ test('while shutting down a gateway answers /readyz 503 (and /healthz 200) until
   // A request parked in the gateway: listings-service is away, its RPC waits in the queue.
   await stack.stopService('listings');
   const inFlight = fetch(`http://127.0.0.1:${gateway.port}/listings/${listing.id}`).then((r) => r.status);
-  await new Promise((r) => setTimeout(r, 200));
+  expect(await eventually(() => gateway.rpc.inFlight === 1)).toBe(true);
   const stopped = gateway.stop();
   gateways.delete(gateway);
   try {

@@ -90,7 +90,9 @@ describe('text fields', () => {
 
   test('the OpenAPI document states the text rules on the fields', async () => {
     const doc = (await api.get('/openapi.json')).body;
-    const schema = doc.paths['/listings'].post.requestBody.content['application/json'].schema;
+    // The body is a named component: `{ $ref: '#/components/schemas/CreateListingRequest' }`.
+    const { $ref } = doc.paths['/listings'].post.requestBody.content['application/json'].schema;
+    const schema = doc.components.schemas[$ref.split('/').pop()];
     expect(schema.properties.title).toMatchObject({ minLength: 1, maxLength: 200, description: expect.stringMatching(/control characters.*bidi/) });
     expect(doc.paths['/listings'].post.responses['415']).toBeDefined();
   });

@@ -3,9 +3,9 @@
  * them (fetch and a small parser), on two gateway replicas of one stack.
  */
 import net from 'node:net';
-import amqp from 'amqplib';
-import { contracts } from '@market/common';
-import { client, eventually, type Session } from '../../test/support/http';
+import { contracts, connectRaw } from '@market/common';
+import { client, type Session } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
 import { startStack, type Stack } from '../../test/support/stack';
 import { startGateway, type Gateway } from '../src/app';
 import { loadGatewayConfig } from '../src/config';
@@ -45,7 +45,7 @@ afterAll(async () => {
   await stack.gateway.redis.del(`${stack.env.BUS_PREFIX}:live`).catch(() => undefined);
   await stack.stop();
   // The stack removes the queues it knows of; this one is this feature's.
-  const connection = await amqp.connect((stack.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672').split(',')[0] as string);
+  const connection = await connectRaw((stack.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672').split(',')[0] as string);
   const channel = await connection.createChannel();
   for (const name of [`${stack.env.BUS_PREFIX}.gateway.live-events.quorum`, `${stack.env.BUS_PREFIX}.gateway.live-events`]) await channel.deleteQueue(name).catch(() => undefined);
   await connection.close().catch(() => undefined);

@@ -1,5 +1,8 @@
+import { randomUUID } from 'node:crypto';
 import { rpcHandled } from '@market/common';
-import { client, eventually } from '../../test/support/http';
+import { FINAL_VERSION, ReadCache } from '../src/http/read-cache';
+import { client } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
 import { startStack, type Stack } from '../../test/support/stack';
 
 let stack: Stack;
@@ -81,3 +84,47 @@ test('an unknown listing is a 404 and is not cached', async () => {
   expect(first.body.code).toBe('not_found');
   expect((await api.get(`/listings/${id}`)).headers.get('x-cache')).not.toBe('HIT');
 });
+
+test('a change made through the gateway moves the cache once, whether the route or the change\'s event forgets it first', async () => {
+  const api = client(stack);
+  const seller = await api.signUp();
+  const { genOf } = cacheOfStack();
+  const edited = await api.createSettledListing(seller.accessToken);
+  const marker = await api.createSettledListing(seller.accessToken);
+  const before = Number(await genOf(`listing:${edited.id}`));
+  expect((await api.patch(`/listings/${edited.id}`, { priceCents: 777 }, seller.accessToken)).status).toBe(200);
+  // A later change of another listing, made without the gateway: once its event has been applied, so has the edit's.
+  await api.get(`/listings/${marker.id}`);
+  const buyer = await api.signUp();
+  await (await stack.rpcAs('orders')).call('listings.reserve', { id: marker.id, orderId: '00000000-0000-4000-8000-000000000002' }, { onBehalfOf: { id: buyer.user.id, role: 'user' } });
+  expect(await eventually(async () => (await api.get(`/listings/${marker.id}`)).body.listing.status === 'reserved', 5000, 20)).toBe(true);
+  // The route and the event each forget the edit: whichever came second moved nothing.
+  expect(Number(await genOf(`listing:${edited.id}`)) - before).toBe(1);
+  expect((await api.get(`/listings/${edited.id}`)).headers.get('x-cache')).toBe('MISS');
+  const again = await api.get(`/listings/${edited.id}`);
+  expect(again.headers.get('x-cache')).toBe('HIT');
+  expect(again.body.listing.priceCents).toBe(777);
+});
+
+test('each version of a resource moves its cache generation once, and a deletion is final', async () => {
+  const { cache, genOf } = cacheOfStack();
+  const resource = `listing:${randomUUID()}`;
+  expect(await cache.forget(resource, 2)).toBe(true);
+  expect(await cache.forget(resource, 2)).toBe(false);
+  expect(await cache.forget(resource, 1)).toBe(false);
+  // Another replica learns it from Redis.
+  expect(await cacheOfStack().cache.forget(resource, 2)).toBe(false);
+  expect(await genOf(resource)).toBe('1');
+  expect(await cache.forget(resource, 3)).toBe(true);
+  // Without a version (a checkout's answer does not carry the listing's): always forgotten.
+  expect(await cache.forget(resource)).toBe(true);
+  expect(await cache.forget(resource, FINAL_VERSION)).toBe(true);
+  expect(await cache.forget(resource, 4)).toBe(false);
+  expect(await genOf(resource)).toBe('4');
+});
+
+function cacheOfStack(): { cache: ReadCache; genOf: (resource: string) => Promise<string | null> } {
+  // The gateway's own keys: the same prefix.
+  const cache = new ReadCache(stack.gateway.redis, `${stack.env.BUS_PREFIX}`, 60);
+  return { cache, genOf: (resource) => stack.gateway.redis.get(cache.genKey(resource)) };
+}

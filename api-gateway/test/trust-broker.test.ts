@@ -1,7 +1,7 @@
 import { generateKeyPairSync, randomUUID } from 'node:crypto';
-import amqp, { type Channel, type ChannelModel, type ConsumeMessage, type GetMessage } from 'amqplib';
-import { type AppError, DIRECT_REPLY_TO, eventFacts, HEADER_DEADLINE, HEADER_SENDER, requestFacts, ServiceIdentity, type ServiceName } from '@market/common';
-import { client, eventually, type Session } from '../../test/support/http';
+import { type AppError, DIRECT_REPLY_TO, eventFacts, HEADER_DEADLINE, HEADER_SENDER, requestFacts, ServiceIdentity, type ServiceName, connectRaw, type RawChannel as Channel, type RawConnection as ChannelModel, type RawMessage as ConsumeMessage, type RawGetMessage as GetMessage } from '@market/common';
+import { client, type Session } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
 import { startStack, type Stack } from '../../test/support/stack';
 
 /**
@@ -57,7 +57,7 @@ class BrokerAttacker {
   ) {}
 
   static async connect(target: Stack): Promise<BrokerAttacker> {
-    const connection = await amqp.connect(target.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
+    const connection = await connectRaw(target.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
     const channel = await connection.createChannel();
     const attacker = new BrokerAttacker(connection, channel, target.env.BUS_PREFIX as string);
     await channel.consume(DIRECT_REPLY_TO, (msg) => msg && attacker.replies.set(String(msg.properties.correlationId), msg), { noAck: true });
@@ -139,7 +139,7 @@ const orderStatus = async (id: string, who: Session): Promise<string> => (await 
 const listingStatus = async (id: string): Promise<string> => (await api.get(`/listings/${id}`)).body.listing.status;
 /** Upper case, as coupon codes are stored, so that "not in the list" cannot pass on a spelling. */
 const forgedCode = (): string => `FORGED-${randomUUID().slice(0, 8).toUpperCase()}`;
-const couponCodes = async (): Promise<string[]> => (await api.get('/coupons', admin.accessToken)).body.items.map((c: { code: string }) => c.code);
+const couponCodes = async (): Promise<string[]> => (await api.get('/coupons?limit=100', admin.accessToken)).body.items.map((c: { code: string }) => c.code);
 
 describe('the raw publisher is heard when it holds a real key (so every refusal below is about trust, not format)', () => {
   test('a request signed with payments-service’s own key is answered by orders-service', async () => {

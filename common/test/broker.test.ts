@@ -1,7 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import amqp, { type ChannelModel } from 'amqplib';
-import { Broker, createLogger } from '../src';
-import { eventually } from '../../test/support/http';
+import { Broker, createLogger, connectRaw, type RawConnection as ChannelModel } from '../src';
+import { eventually } from '../../test/support/wait';
 
 const URL = process.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672';
 const logger = createLogger('broker-test', 'error');
@@ -12,7 +11,7 @@ const brokers: Broker[] = [];
 
 beforeEach(async () => {
   prefix = `broker${randomBytes(4).toString('hex')}`;
-  admin = await amqp.connect(URL);
+  admin = await connectRaw(URL);
 });
 
 afterEach(async () => {

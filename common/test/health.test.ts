@@ -1,8 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import amqp from 'amqplib';
 import knex from 'knex';
-import { eventually } from '../../test/support/http';
-import { Broker, createLogger } from '../src';
+import { eventually } from '../../test/support/wait';
+import { Broker, createLogger, connectRaw } from '../src';
 import { brokerCheck, checkDependency, dependenciesResponse, dependencyFailure, DependencyDown, dependencyReporter, Readiness } from '../src/health';
 
 test('readiness: starting until started, then what canServe says, and shutting_down from the first moment of a stop', async () => {
@@ -60,7 +59,7 @@ test('the report is 200 only when every dependency is up', async () => {
 test('against the real RabbitMQ: the broker is reported down while one of its setups waits, naming it, and up once it recovers', async () => {
   const queue = `health${randomBytes(4).toString('hex')}`;
   const broker = new Broker({ url: process.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672', logger: createLogger('health-test', 'error'), name: 'health-test' });
-  const admin = await amqp.connect(process.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
+  const admin = await connectRaw(process.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
   try {
     await broker.onConnect(async (scope) => void (await (await scope.channel()).consume(queue, () => undefined)), `consumer of ${queue}`);
     await broker.start();

@@ -1,9 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { busyFor } from '../../test/support/wait';
 import { createLogger, dropDatabase, type Knex, type Migration, openDatabase } from '../src';
 
 const MYSQL_URL = process.env.MYSQL_URL ?? 'mysql://root@localhost:3306';
 const logger = createLogger('migrations-test', 'error');
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** A slow first migration that would show a second run: it inserts one row. */
 const migrations: Migration[] = [
@@ -11,7 +11,7 @@ const migrations: Migration[] = [
     name: '001_things',
     up: async (db) => {
       await db.schema.createTable('things', (t) => t.increments('id'));
-      await sleep(300);
+      await busyFor(300);
       await db('things').insert({});
     },
     down: (db) => db.schema.dropTable('things'),
@@ -50,17 +50,27 @@ test('a migration lock left set by an interrupted run stops the start with the s
 
 test('a replica that cannot get its turn within the wait gives up with a message naming the database', async () => {
   const database = fresh();
+  // A migration that runs until the test lets it finish: the replica running it holds the lock meanwhile.
+  let started!: () => void;
+  let finish!: () => void;
+  const running = new Promise<void>((resolve) => (started = resolve));
+  const finished = new Promise<void>((resolve) => (finish = resolve));
   const slow: Migration[] = [
     {
       name: '001_slow',
       up: async () => {
-        await sleep(2500);
+        started();
+        await finished;
       },
       down: async () => undefined,
     },
   ];
   const holder = openDatabase({ mysqlUrl: MYSQL_URL, database, migrations: slow, logger });
-  await sleep(500);
-  await expect(openDatabase({ mysqlUrl: MYSQL_URL, database, migrations: slow, logger, migrationLockWaitSeconds: 1 })).rejects.toThrow(`Another replica has been migrating the database ${database} for 1 s`);
+  await running;
+  try {
+    await expect(openDatabase({ mysqlUrl: MYSQL_URL, database, migrations: slow, logger, migrationLockWaitSeconds: 1 })).rejects.toThrow(`Another replica has been migrating the database ${database} for 1 s`);
+  } finally {
+    finish();
+  }
   await (await holder).destroy();
 });

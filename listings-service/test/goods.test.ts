@@ -1,10 +1,10 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { connect } from 'node:net';
 import { Writable } from 'node:stream';
-import amqp, { type ChannelModel } from 'amqplib';
 import winston from 'winston';
-import { AppError } from '@market/common';
-import { client, eventually, type Session } from '../../test/support/http';
+import { AppError, connectRaw, type RawConnection } from '@market/common';
+import { client, type Session } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
 import { startStack, type Stack } from '../../test/support/stack';
 import { withoutValues } from '../src/data-access/goods-store';
 
@@ -16,8 +16,10 @@ let seller: Session;
 let other: Session;
 // Every line any process of the stack logs, and every listing event on the bus: the goods must be in none.
 const logLines: string[] = [];
-const listingEvents: string[] = [];
-let connection: ChannelModel;
+// The bytes as they travel (not as a consumer's schema would parse them): an extra field would show here.
+const rawListingEvents: string[] = [];
+const listingEvents = (): string[] => rawListingEvents;
+let connection: RawConnection;
 
 beforeAll(async () => {
   stack = await startStack({ services: ['listings'], env: { LOG_LEVEL: 'debug' } });
@@ -25,13 +27,13 @@ beforeAll(async () => {
   stack.logger.add(new winston.transports.Stream({ stream: new Writable({ write: (chunk: Buffer, _e, done) => { logLines.push(chunk.toString()); done(); } }) }));
   api = client(stack);
   [seller, other] = await Promise.all([api.signUp('Seller'), api.signUp('Other')]);
-  connection = await amqp.connect(stack.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
+  connection = await connectRaw(stack.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
   const channel = await connection.createChannel();
   const exchange = `${stack.env.BUS_PREFIX}.events`;
   await channel.assertExchange(exchange, 'topic', { durable: true });
   const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
   await channel.bindQueue(queue, exchange, 'listing.#');
-  await channel.consume(queue, (msg) => msg && listingEvents.push(msg.content.toString()), { noAck: true });
+  await channel.consume(queue, (msg) => msg && rawListingEvents.push(msg.content.toString()), { noAck: true });
 });
 afterAll(async () => {
   await connection?.close().catch(() => undefined);
@@ -249,13 +251,13 @@ describe('the goods stay out of everything public', () => {
     const listing = await api.createSettledListing(seller.accessToken, { title: 'Opera night' });
     await putText(listing.id, secretText);
     await putFile(listing.id, Buffer.from(secretBytes), { token: seller.accessToken, disposition: `attachment; filename="${secretName}"` });
-    // The edit moves the listing's cache generation, and so does its event when the gateway gets it: read
-    // after both, so that the second read is a hit.
+    // The edit moves the listing's cache generation once, for its new version (its event, when the gateway
+    // gets it, finds that version forgotten already): the second read below is a hit.
     const genKey = `${stack.env.BUS_PREFIX}:cache:{listing:${listing.id}}:gen`;
     const before = Number(await stack.gateway.redis.get(genKey));
     await api.patch(`/listings/${listing.id}`, { priceCents: 2600 }, seller.accessToken);
-    expect(await eventually(async () => Number(await stack.gateway.redis.get(genKey)) === before + 2)).toBe(true);
-    expect(await eventually(async () => listingEvents.some((e) => e.includes('"listing.updated"') && e.includes(listing.id)))).toBe(true);
+    expect(await eventually(async () => Number(await stack.gateway.redis.get(genKey)) === before + 1)).toBe(true);
+    expect(await eventually(async () => listingEvents().some((e) => e.includes('"listing.updated"') && e.includes(listing.id)))).toBe(true);
 
     const reads = [
       await api.get(`/listings/${listing.id}`),
@@ -269,7 +271,7 @@ describe('the goods stay out of everything public', () => {
     const cacheEntries = await stack.gateway.redis.keys(`${stack.env.BUS_PREFIX}:cache:*`);
     const cached = (await Promise.all(cacheEntries.map((key) => stack.gateway.redis.getBuffer(key).catch(() => null)))).map((v) => v?.toString('latin1') ?? '');
 
-    const everything = [...reads.map((r) => JSON.stringify(r.body)), ...cached, ...listingEvents, ...logLines].join('\n');
+    const everything = [...reads.map((r) => JSON.stringify(r.body)), ...cached, ...listingEvents(), ...logLines].join('\n');
     expect(everything).toContain(listing.id);
     for (const secret of [secretText, secretName, secretBytes, Buffer.from(secretBytes).toString('base64')]) expect(everything).not.toContain(secret);
   });
@@ -351,7 +353,7 @@ describe('at the broker, the goods go only where the sale went', () => {
     const orderId = await sell(listing.id);
 
     const gateway = await stack.rpcAs('api-gateway');
-    for (const method of ['listings.goodsFile', 'listings.orderGoods']) {
+    for (const method of ['listings.goodsFile', 'listings.orderGoods'] as const) {
       await expect(gateway.call(method, { id: listing.id, orderId }, { token: seller.accessToken })).rejects.toMatchObject({ status: 403, code: 'caller_not_allowed' });
     }
     const orders = await stack.rpcAs('orders');

@@ -7,7 +7,7 @@ import { OrderRepository } from './data-access/order-repository';
 import { WaitlistRepository } from './data-access/waitlist-repository';
 import type { OrdersDeps } from './domain/deps';
 import { subscribeOrders } from './entry-points/events';
-import { OrderExpiry } from './entry-points/expiry';
+import { consumeOrderExpiries, expiryScheduler, openOrderExpiries } from './entry-points/expiry';
 import { serveOrders } from './entry-points/rpc';
 import { Sweep, type SweepOptions } from './entry-points/sweep';
 
@@ -24,6 +24,12 @@ export function startOrdersService(config: Readonly<OrdersConfig>, logger?: Logg
     migrations,
     ...(logger ? { logger } : {}),
     wire: async (parts) => {
+      // The publishing side first: the deps schedule expiries with it, and the consumer expires with the deps.
+      const expiries = await openOrderExpiries(parts.broker, {
+        prefix: config.BUS_PREFIX,
+        holdSeconds: [...new Set([config.ORDER_TTL_SECONDS, config.WAITLIST_HOLD_SECONDS])],
+        logger: parts.logger,
+      });
       const deps: OrdersDeps = {
         db: parts.db,
         orders: new OrderRepository(parts.db),
@@ -31,8 +37,7 @@ export function startOrdersService(config: Readonly<OrdersConfig>, logger?: Logg
         outbox: parts.outbox,
         revocations: parts.revocations,
         listings: new ListingsClient(parts.rpcClient),
-        // OrderExpiry needs the deps (to expire) and the deps need it (to schedule); it exists before any call.
-        expiry: { schedule: (orderId, holdSeconds) => expiry.schedule(orderId, holdSeconds) },
+        expiry: expiryScheduler(expiries, parts.logger),
         logger: parts.logger,
         ttlSeconds: config.ORDER_TTL_SECONDS,
         rpcTimeoutMs: config.RPC_TIMEOUT_MS,
@@ -41,15 +46,14 @@ export function startOrdersService(config: Readonly<OrdersConfig>, logger?: Logg
         downloadLinks: new DownloadLinkRepository(parts.db),
         downloadLimits: { ttlSeconds: config.DOWNLOAD_LINK_TTL_SECONDS, maxUses: config.DOWNLOAD_LINK_MAX_USES },
       };
-      const expiry = new OrderExpiry(parts.broker, deps, { prefix: config.BUS_PREFIX, holdSeconds: [...new Set([config.ORDER_TTL_SECONDS, config.WAITLIST_HOLD_SECONDS])] });
       const sweep = new Sweep(deps, { ...(options.sweepIntervalMs ? { intervalMs: options.sweepIntervalMs } : {}) });
       serveOrders(parts.rpc, deps);
       subscribeOrders(parts.events, deps);
-      await expiry.start();
+      await consumeOrderExpiries(expiries, deps);
       await sweep.start(parts.broker);
       // After the RPC server has drained; the sweep first, since it may still be expiring orders.
       parts.onStop(() => sweep.stop());
-      parts.onStop(() => expiry.stop());
+      parts.onStop(() => expiries.stop());
     },
   });
 }

@@ -1,23 +1,23 @@
 import type { RunningService } from '@market/common';
-import { client, eventually, type Session, sleep } from '../../test/support/http';
-import { startStack, type Stack } from '../../test/support/stack';
+import type { Session } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
+import type { Stack } from '../../test/support/stack';
 import { startOrdersService } from '../src/app';
 import { loadOrdersConfig } from '../src/config';
+import { type Api, startOrdersStack } from './orders-stack';
 
 const RESERVED_DETAIL = 'This listing is being checked out by someone else, please come back later';
 // Long enough that no order here expires while a test looks at it; expiry has its own file.
 const TTL_SECONDS = 30;
 
 let stack: Stack;
-let api: ReturnType<typeof client>;
+let api: Api;
 let seller: Session;
 let buyer: Session;
 let other: Session;
 
 beforeAll(async () => {
-  stack = await startStack({ services: ['listings', 'orders'], env: { ORDER_TTL_SECONDS: String(TTL_SECONDS) } });
-  api = client(stack);
-  [seller, buyer, other] = await Promise.all([api.signUp('Seller'), api.signUp('Buyer'), api.signUp('Other')]);
+  ({ stack, api, seller, buyer, other } = await startOrdersStack(TTL_SECONDS));
 });
 afterAll(() => stack.stop());
 
@@ -25,7 +25,7 @@ const order = async (listingId: string, session: Session = buyer) => api.post('/
 const listingStatus = async (id: string): Promise<string> => (await api.get(`/listings/${id}`)).body.listing.status;
 const actorOf = (session: Session) => ({ id: session.user.id, role: 'user' as const });
 /** What payments-service does once a charge succeeded. */
-const complete = async (orderId: string, session: Session) => (await stack.rpcAs('payments')).call<{ order: { status: string } }>('orders.complete', { id: orderId }, { onBehalfOf: actorOf(session) });
+const complete = async (orderId: string, session: Session) => (await stack.rpcAs('payments')).call('orders.complete', { id: orderId }, { onBehalfOf: actorOf(session) });
 
 describe('placing an order', () => {
   test('a buyer orders a listing: the order is pending, keeps the listed price and holds it for ORDER_TTL_SECONDS', async () => {
@@ -187,9 +187,14 @@ describe('the sweep', () => {
     const db = stack.services.orders!.parts.db;
     await db('reservation_attempts').insert({ order_id: orderId, listing_id: listing.id, created_at: new Date() });
     await (await stack.rpcAs('orders')).call('listings.reserve', { id: listing.id, orderId }, { onBehalfOf: actorOf(buyer) });
+    // Beside it, one left behind long ago: once the sweep has released that one, it has looked at both.
+    const abandoned = await api.createListing(seller.accessToken);
+    const abandonedOrderId = '00000000-0000-4000-8000-00000000f00d';
+    await db('reservation_attempts').insert({ order_id: abandonedOrderId, listing_id: abandoned.id, created_at: new Date(Date.now() - 10 * 60_000) });
+    await (await stack.rpcAs('orders')).call('listings.reserve', { id: abandoned.id, orderId: abandonedOrderId }, { onBehalfOf: actorOf(buyer) });
     const replica = await startOrdersService(loadOrdersConfig(stack.envFor('orders')), stack.logger, { sweepIntervalMs: 200 });
     try {
-      await sleep(600);
+      expect(await eventually(async () => (await db('reservation_attempts').where({ order_id: abandonedOrderId })).length === 0, 5000)).toBe(true);
       expect(await listingStatus(listing.id)).toBe('reserved');
       expect(await db('reservation_attempts').where({ order_id: orderId })).toHaveLength(1);
     } finally {

@@ -1,36 +1,32 @@
-import amqp, { type Channel, type ChannelModel } from 'amqplib';
-import { client, eventually, type Session, sleep } from '../../test/support/http';
-import { startStack, type Stack } from '../../test/support/stack';
+import { connectRaw, type EventEnvelope, type RawChannel as Channel, type RawConnection as ChannelModel } from '@market/common';
+import { type EventRecorder, recordEvents } from '../../test/support/events';
+import type { Session } from '../../test/support/http';
+import { eventually, until } from '../../test/support/wait';
+import type { Stack } from '../../test/support/stack';
+import { type Api, startOrdersStack } from './orders-stack';
 
 const TTL_SECONDS = 2;
 
 let stack: Stack;
-let api: ReturnType<typeof client>;
+let api: Api;
 let seller: Session;
 let buyer: Session;
 let other: Session;
-// A window on the broker, as an operator would look: the expiry queues and every order event.
+// What an operator would watch: every order event, and (through a channel of the test's own) the expiry queues.
+let events: EventRecorder<'order.*'>;
 let connection: ChannelModel;
 let channel: Channel;
-const orderEvents: { type: string; orderId: string }[] = [];
+const orderIdOf = (event: EventEnvelope): string | undefined => ('order' in event.payload ? event.payload.order.id : undefined);
+const orderEvents = (): { type: string; orderId: string | undefined }[] => events.seen.map((e) => ({ type: e.type, orderId: orderIdOf(e) }));
 
 beforeAll(async () => {
-  stack = await startStack({ services: ['listings', 'orders'], env: { ORDER_TTL_SECONDS: String(TTL_SECONDS) } });
-  api = client(stack);
-  [seller, buyer, other] = await Promise.all([api.signUp('Seller'), api.signUp('Buyer'), api.signUp('Other')]);
-  connection = await amqp.connect(stack.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
+  ({ stack, api, seller, buyer, other } = await startOrdersStack(TTL_SECONDS));
+  events = await recordEvents(stack, ['order.*']);
+  connection = await connectRaw(stack.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
   channel = await connection.createChannel();
-  const exchange = `${stack.env.BUS_PREFIX}.events`;
-  await channel.assertExchange(exchange, 'topic', { durable: true });
-  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-  await channel.bindQueue(queue, exchange, 'order.*');
-  await channel.consume(queue, (msg) => {
-    if (!msg) return;
-    const event = JSON.parse(msg.content.toString()) as { type: string; payload: { order: { id: string } } };
-    orderEvents.push({ type: event.type, orderId: event.payload.order.id });
-  }, { noAck: true });
 });
 afterAll(async () => {
+  await events?.stop();
   await connection?.close().catch(() => undefined);
   await stack.stop();
 });
@@ -44,7 +40,21 @@ const placeOrder = async (listingId: string, session: Session = buyer) => {
   if (res.status !== 201) throw new Error(`order failed: ${res.status} ${JSON.stringify(res.body)}`);
   return res.body.order as { id: string; expiresAt: string; updatedAt: string };
 };
-const sleepUntil = (epochMs: number): Promise<void> => sleep(Math.max(0, epochMs - Date.now()));
+const queuedExpiries = async (): Promise<number> => (await channel.checkQueue(waitQueue())).messageCount + (await channel.checkQueue(expiredQueue())).messageCount;
+
+/**
+ * Waits until every order event written so far has been seen: once the expiry consumer has taken every
+ * expiry message, a new order's order.created is written after anything it wrote, and the outbox relays
+ * in order. The marker order is cancelled at once, and its own expiry message is waited out, so that the
+ * next test finds the queues empty.
+ */
+async function allOrderEventsSeen(): Promise<void> {
+  expect(await eventually(async () => (await queuedExpiries()) === 0, (TTL_SECONDS + 3) * 1000)).toBe(true);
+  const marker = await placeOrder((await api.createListing(seller.accessToken)).id, other);
+  expect(await eventually(() => orderEvents().some((e) => e.orderId === marker.id && e.type === 'order.created'))).toBe(true);
+  expect((await api.del(`/orders/${marker.id}`, other.accessToken)).status).toBe(200);
+  expect(await eventually(async () => (await queuedExpiries()) === 0, (TTL_SECONDS + 3) * 1000)).toBe(true);
+}
 
 test('an unpaid order holds its listing until its TTL, not a moment less; then it expires and the listing is for sale again', async () => {
   const listing = await api.createListing(seller.accessToken);
@@ -53,7 +63,7 @@ test('an unpaid order holds its listing until its TTL, not a moment less; then i
   // The hold's clock is one message on the wait queue.
   expect((await channel.checkQueue(waitQueue())).messageCount).toBe(1);
 
-  await sleepUntil(expiresAt - 300);
+  await until(expiresAt, -300);
   expect(await listingStatus(listing.id)).toBe('reserved');
   expect((await orderOf(placed.id)).status).toBe('pending');
   expect((await api.post('/orders', { listingId: listing.id }, other.accessToken)).body.code).toBe('listing_reserved');
@@ -72,7 +82,7 @@ test('an unpaid order holds its listing until its TTL, not a moment less; then i
   expect(expired.status).toBe('expired');
   // Both by the database clock: the order changed state at or after the end of its hold.
   expect(Date.parse(expired.updatedAt)).toBeGreaterThanOrEqual(expiresAt);
-  expect(await eventually(async () => orderEvents.some((e) => e.orderId === placed.id && e.type === 'order.expired'))).toBe(true);
+  expect(await eventually(async () => orderEvents().some((e) => e.orderId === placed.id && e.type === 'order.expired'))).toBe(true);
   expect((await channel.checkQueue(waitQueue())).messageCount).toBe(0);
 
   const second = await api.post('/orders', { listingId: listing.id }, other.accessToken);
@@ -87,7 +97,7 @@ test('a cancel racing the expiry at the very moment the hold ends leaves exactly
   const orders = await Promise.all(listings.map((l) => placeOrder(l.id)));
   const cancels = await Promise.all(
     orders.map(async (o, i) => {
-      await sleepUntil(Date.parse(o.expiresAt) + offsetsMs[i]!);
+      await until(o.expiresAt, offsetsMs[i]);
       return api.del(`/orders/${o.id}`, buyer.accessToken);
     }),
   );
@@ -103,9 +113,9 @@ test('a cancel racing the expiry at the very moment the hold ends leaves exactly
     expect(await eventually(async () => (await listingStatus(listings[i]!.id)) === 'available', 3000)).toBe(true);
   }
   // Every order ended once: one order.cancelled or one order.expired, never both.
-  const settled = (id: string) => orderEvents.filter((e) => e.orderId === id && (e.type === 'order.cancelled' || e.type === 'order.expired'));
+  const settled = (id: string) => orderEvents().filter((e) => e.orderId === id && (e.type === 'order.cancelled' || e.type === 'order.expired'));
   expect(await eventually(async () => orders.every((o) => settled(o.id).length >= 1))).toBe(true);
-  await sleep(300); // a second, wrong event would have arrived by now
+  await allOrderEventsSeen();
   for (const o of orders) {
     expect(settled(o.id)).toHaveLength(1);
     expect(settled(o.id)[0]!.type).toBe((await orderOf(o.id)).status === 'cancelled' ? 'order.cancelled' : 'order.expired');
@@ -117,7 +127,7 @@ test('an order whose hold ended while orders-service was down is expired as soon
   const placed = await placeOrder(listing.id);
   await stack.stopService('orders');
   try {
-    await sleepUntil(Date.parse(placed.expiresAt) + 500);
+    await until(placed.expiresAt, 500);
     // Nobody ended the hold meanwhile; RabbitMQ has moved the order's message to the expired queue.
     expect(await listingStatus(listing.id)).toBe('reserved');
     expect((await channel.checkQueue(expiredQueue())).messageCount).toBe(1);
@@ -168,7 +178,7 @@ test('a hold waiting in the classic queues of an earlier release still expires o
     // release's message is gone, and the sweep (every 60 s) is far away.
     await channel.purgeQueue(waitQueue());
     channel.sendToQueue(legacyWait, Buffer.from(JSON.stringify({ orderId: placed.id })), { persistent: true, contentType: 'application/json', messageId: placed.id });
-    await sleepUntil(Date.parse(placed.expiresAt) - 300);
+    await until(placed.expiresAt, -300);
     expect((await orderOf(placed.id)).status).toBe('pending');
     expect(await eventually(async () => (await orderOf(placed.id)).status === 'expired', 3000, 20)).toBe(true);
     // The release reaches listings-service after the expiry's commit.

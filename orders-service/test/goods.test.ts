@@ -1,7 +1,7 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { client, type Session } from '../../test/support/http';
 import { startStack, type Stack } from '../../test/support/stack';
+import { until } from '../../test/support/wait';
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-password-123' };
 // Short, so that a link can be seen to expire; every other link here is used at once.
@@ -152,8 +152,7 @@ describe('a link dies quickly', () => {
     const { url, expiresAt } = (await goodsOf(s)).body.goods.file;
     expect((await download(url)).status).toBe(200);
     // Time itself is the condition: the link's expiry, by the clock that set it, plus a margin.
-    const wait = Date.parse(expiresAt) + 300 - Date.now();
-    if (wait > 0) await sleep(wait);
+    await until(expiresAt, 300);
     expect((await download(url)).problem?.code).toBe('link_gone');
   }, 20_000);
 

@@ -1,4 +1,5 @@
-import { client, eventually, type Session } from '../../test/support/http';
+import { client, type Session } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
 import { startStack, type Stack } from '../../test/support/stack';
 import { loadOrdersConfig } from '../src/config';
 import { keyEnv } from '../../test/support/keys';
@@ -14,23 +15,30 @@ const listingOf = async (api: Api, id: string): Promise<Listing> => (await api.g
 const ordersOf = async (api: Api, session: Session, status?: string) =>
   (await api.get(`/orders?limit=100${status ? `&status=${status}` : ''}`, session.accessToken)).body as { items: { id: string; listingId: string; status: string }[]; total: number };
 
-describe('with the default cooldown and a long hold', () => {
-  let stack: Stack;
-  let api: Api;
-  let seller: Session;
+// The stack of the describe block running now: jest finishes one block (its afterAll included) before
+// the next block's beforeAll, so the blocks take turns with these.
+let stack: Stack;
+let api: Api;
+let seller: Session;
 
+/** Gives the calling describe block a stack of its own with these hold settings, and a seller. */
+function withHolds(holds: { cooldownSeconds: number; ttlSeconds: number }): void {
   beforeAll(async () => {
     stack = await startStack({
       services: ['listings', 'orders'],
-      env: { MAX_PENDING_ORDERS_PER_BUYER: String(MAX_HOLDS), REHOLD_COOLDOWN_SECONDS: '600', ORDER_TTL_SECONDS: '120' },
+      env: { MAX_PENDING_ORDERS_PER_BUYER: String(MAX_HOLDS), REHOLD_COOLDOWN_SECONDS: String(holds.cooldownSeconds), ORDER_TTL_SECONDS: String(holds.ttlSeconds) },
     });
     api = client(stack);
     seller = await api.signUp('Seller');
   });
   afterAll(() => stack.stop());
+}
 
-  const order = (listingId: string, session: Session) => api.post('/orders', { listingId }, session.accessToken);
-  const listings = (n: number): Promise<Listing[]> => Promise.all(Array.from({ length: n }, () => api.createListing(seller.accessToken)));
+const order = (listingId: string, session: Session) => api.post('/orders', { listingId }, session.accessToken);
+const listings = (n: number): Promise<Listing[]> => Promise.all(Array.from({ length: n }, () => api.createListing(seller.accessToken)));
+
+describe('with the default cooldown and a long hold', () => {
+  withHolds({ cooldownSeconds: 600, ttlSeconds: 120 });
 
   test('a buyer holds at most MAX_PENDING_ORDERS_PER_BUYER listings; the next order is a 409 too_many_holds naming the limit and changes nothing', async () => {
     const buyer = await api.signUp('Buyer');
@@ -147,21 +155,7 @@ describe('with the default cooldown and a long hold', () => {
 
 describe('with a short cooldown and a short hold', () => {
   const COOLDOWN_SECONDS = 2;
-  let stack: Stack;
-  let api: Api;
-  let seller: Session;
-
-  beforeAll(async () => {
-    stack = await startStack({
-      services: ['listings', 'orders'],
-      env: { MAX_PENDING_ORDERS_PER_BUYER: String(MAX_HOLDS), REHOLD_COOLDOWN_SECONDS: String(COOLDOWN_SECONDS), ORDER_TTL_SECONDS: '2' },
-    });
-    api = client(stack);
-    seller = await api.signUp('Seller');
-  });
-  afterAll(() => stack.stop());
-
-  const order = (listingId: string, session: Session) => api.post('/orders', { listingId }, session.accessToken);
+  withHolds({ cooldownSeconds: COOLDOWN_SECONDS, ttlSeconds: 2 });
 
   test('the cooldown ends after REHOLD_COOLDOWN_SECONDS, and then the same buyer can hold the listing again', async () => {
     const buyer = await api.signUp('Buyer');

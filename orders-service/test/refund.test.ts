@@ -1,18 +1,16 @@
 import { randomUUID } from 'node:crypto';
-import amqp, { type ChannelModel, type ConfirmChannel } from 'amqplib';
-import { eventFacts, type RunningService } from '@market/common';
-import { client, eventually, type Session } from '../../test/support/http';
-import { startStack, type Stack } from '../../test/support/stack';
+import { eventFacts, type RunningService, connectRaw, type RawConnection as ChannelModel, type RawConfirmChannel as ConfirmChannel } from '@market/common';
+import { type EventRecorder, recordEvents } from '../../test/support/events';
+import type { Session } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
+import type { Stack } from '../../test/support/stack';
 import { startOrdersService } from '../src/app';
 import { loadOrdersConfig } from '../src/config';
+import { type Api, startOrdersStack } from './orders-stack';
 
 // Short, so that an order can be seen expired; every other order here is paid or looked at at once.
 const TTL_SECONDS = 3;
 
-interface SeenEvent {
-  type: string;
-  payload: Record<string, any>;
-}
 interface PlacedOrder {
   id: string;
   listingId: string;
@@ -22,33 +20,24 @@ interface PlacedOrder {
 }
 
 let stack: Stack;
-let api: ReturnType<typeof client>;
+let api: Api;
 let seller: Session;
 let buyer: Session;
 let other: Session;
-// A window on the broker: every order event, and a publisher of payments-service's events.
+// Every order event, as another service sees them; and a channel that publishes as payments-service would.
+let events: EventRecorder<'order.*'>;
 let connection: ChannelModel;
 let channel: ConfirmChannel;
-const orderEvents: SeenEvent[] = [];
 
 beforeAll(async () => {
-  stack = await startStack({ services: ['listings', 'orders'], env: { ORDER_TTL_SECONDS: String(TTL_SECONDS) } });
-  api = client(stack);
-  [seller, buyer, other] = await Promise.all([api.signUp('Seller'), api.signUp('Buyer'), api.signUp('Other')]);
-  connection = await amqp.connect(stack.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
+  ({ stack, api, seller, buyer, other } = await startOrdersStack(TTL_SECONDS));
+  events = await recordEvents(stack, ['order.*']);
+  connection = await connectRaw(stack.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
   channel = await connection.createConfirmChannel();
-  const exchange = `${stack.env.BUS_PREFIX}.events`;
-  await channel.assertExchange(exchange, 'topic', { durable: true });
-  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-  await channel.bindQueue(queue, exchange, 'order.#');
-  await channel.consume(queue, (msg) => {
-    if (!msg) return;
-    const event = JSON.parse(msg.content.toString()) as SeenEvent;
-    orderEvents.push({ type: event.type, payload: event.payload });
-  }, { noAck: true });
 });
 afterAll(async () => {
   try {
+    await events?.stop();
     // The stack removes the queues it knows by name; this one is new with the refunds.
     await channel?.deleteQueue(paymentRefundedQueue()).catch(() => undefined);
     await connection?.close().catch(() => undefined);
@@ -62,7 +51,7 @@ const deadLetterQueue = (): string => `${stack.env.BUS_PREFIX}.dead-letter.quoru
 const actorOf = (session: Session) => ({ id: session.user.id, role: 'user' as const });
 const listingStatus = async (id: string): Promise<string> => (await api.get(`/listings/${id}`)).body.listing.status;
 const orderOf = async (id: string, session: Session = buyer) => (await api.get(`/orders/${id}`, session.accessToken)).body.order;
-const refundedEventsOf = (orderId: string): SeenEvent[] => orderEvents.filter((e) => e.type === 'order.refunded' && e.payload.order.id === orderId);
+const refundedEventsOf = (orderId: string) => events.ofType('order.refunded').filter((e) => e.payload.order.id === orderId);
 
 async function placeOrder(session: Session = buyer): Promise<PlacedOrder> {
   const listing = await api.createListing(seller.accessToken, { priceCents: 1800, currency: 'EUR' });
@@ -73,10 +62,10 @@ async function placeOrder(session: Session = buyer): Promise<PlacedOrder> {
 
 /** What payments-service does once a charge succeeded. */
 const complete = async (orderId: string, session: Session = buyer) =>
-  (await stack.rpcAs('payments')).call<{ order: { status: string } }>('orders.complete', { id: orderId }, { onBehalfOf: actorOf(session) });
+  (await stack.rpcAs('payments')).call('orders.complete', { id: orderId }, { onBehalfOf: actorOf(session) });
 /** What payments-service does once the payment of a complete order was refunded. */
 const refund = async (orderId: string, session: Session = buyer) =>
-  (await stack.rpcAs('payments')).call<{ order: Record<string, unknown> & { status: string } }>('orders.refund', { id: orderId }, { onBehalfOf: actorOf(session) });
+  (await stack.rpcAs('payments')).call('orders.refund', { id: orderId }, { onBehalfOf: actorOf(session) });
 
 async function paidOrder(): Promise<PlacedOrder> {
   const placed = await placeOrder();
@@ -110,7 +99,7 @@ const handled = async (eventId: string): Promise<boolean> => (await stack.servic
  */
 async function allOrderEventsSeen(): Promise<void> {
   const marker = await placeOrder(other);
-  expect(await eventually(async () => orderEvents.some((e) => e.type === 'order.created' && e.payload.order.id === marker.id))).toBe(true);
+  expect(await eventually(() => events.ofType('order.created').some((e) => e.payload.order.id === marker.id))).toBe(true);
   // Not one more hold counted against `other`.
   expect((await api.del(`/orders/${marker.id}`, other.accessToken)).status).toBe(200);
 }

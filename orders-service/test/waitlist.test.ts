@@ -1,6 +1,7 @@
-import amqp, { type Channel, type ChannelModel } from 'amqplib';
 import type { RunningService } from '@market/common';
-import { client, eventually, type Session, sleep } from '../../test/support/http';
+import { recordEvents } from '../../test/support/events';
+import { client, type Session } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
 import { startStack, type Stack } from '../../test/support/stack';
 import { startOrdersService } from '../src/app';
 import { loadOrdersConfig } from '../src/config';
@@ -15,20 +16,10 @@ interface SeenEvent {
 
 /** Every order.* event and every listing.transferred of a stack, as an operator watching the bus would see them. */
 async function watchOrderEvents(stack: Stack): Promise<{ events: SeenEvent[]; close: () => Promise<void> }> {
-  const connection: ChannelModel = await amqp.connect(stack.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672');
-  const channel: Channel = await connection.createChannel();
-  const exchange = `${stack.env.BUS_PREFIX}.events`;
-  await channel.assertExchange(exchange, 'topic', { durable: true });
-  const { queue } = await channel.assertQueue('', { exclusive: true, autoDelete: true });
-  await channel.bindQueue(queue, exchange, 'order.#');
-  await channel.bindQueue(queue, exchange, 'listing.transferred');
-  const events: SeenEvent[] = [];
-  await channel.consume(queue, (msg) => {
-    if (!msg) return;
-    const event = JSON.parse(msg.content.toString()) as SeenEvent;
-    events.push({ type: event.type, payload: event.payload });
-  }, { noAck: true });
-  return { events, close: () => connection.close().catch(() => undefined) };
+  const recorder = await recordEvents(stack, ['order.*', 'listing.transferred']);
+  // Read loosely: these tests pick fields from several event types at once.
+  const events: SeenEvent[] = recorder.seen;
+  return { events, close: () => recorder.stop() };
 }
 
 describe('a listing’s waiting list', () => {
@@ -73,7 +64,7 @@ describe('a listing’s waiting list', () => {
   const listingStatus = async (id: string): Promise<string> => (await api.get(`/listings/${id}`)).body.listing.status;
   /** What payments-service does once a charge succeeded. */
   const pay = async (orderId: string, who: Session) =>
-    (await stack.rpcAs('payments')).call<{ order: { status: string } }>('orders.complete', { id: orderId }, { onBehalfOf: { id: who.user.id, role: 'user' } });
+    (await stack.rpcAs('payments')).call('orders.complete', { id: orderId }, { onBehalfOf: { id: who.user.id, role: 'user' } });
   /** A listing held by a fresh buyer, and that buyer's order. */
   const heldListing = async () => {
     const listing = await api.createListing(seller.accessToken);
@@ -325,13 +316,12 @@ describe('a line of 20 under short holds', () => {
     // The bystander keeps trying to buy, as a script would; it must not win while anyone waits.
     let bought: { id: string; createdAt: string } | undefined;
     const refusals = new Set<string>();
-    const deadline = Date.now() + 55_000;
-    while (!bought && Date.now() < deadline) {
+    await eventually(async () => {
       const res = await api.post('/orders', { listingId: listing.id }, bystander!.accessToken);
       if (res.status === 201) bought = res.body.order;
       else refusals.add(res.body.code);
-      await sleep(50);
-    }
+      return bought !== undefined;
+    }, 55_000, 50);
     expect(bought).toBeDefined();
     expect([...refusals]).toEqual(['listing_reserved']);
 

@@ -1,4 +1,4 @@
-import { describeError, type Logger, type RunningService, startRpcService } from '@market/common';
+import { BackgroundJob, type Logger, type RunningService, startRpcService } from '@market/common';
 import { type PaymentsConfig, paymentsProviderOf } from './config';
 import { CouponAttemptRepository } from './data-access/coupon-attempt-repository';
 import { CouponRepository } from './data-access/coupon-repository';
@@ -6,7 +6,7 @@ import { migrations } from './data-access/migrations';
 import { createOrdersClient } from './data-access/orders-client';
 import { PaymentRepository } from './data-access/payment-repository';
 import { ProviderEventRepository } from './data-access/provider-event-repository';
-import { forgetOldCouponAttempts } from './domain/coupon-attempts';
+import { forgetOldCouponAttempts } from './domain/forget-old-coupon-attempts';
 import type { PaymentsDeps } from './domain/deps';
 import { reconcileStalePayments } from './domain/reconcile-payments';
 import { servePayments } from './entry-points/rpc';
@@ -80,20 +80,19 @@ export function startPaymentsService(config: Readonly<PaymentsConfig>, logger?: 
   });
 }
 
-/** Background rounds: settle payments left pending, then clear coupon attempts that no longer count. */
+/** Background rounds: settle payments left pending, then clear coupon attempts and provider events that no longer count. */
 function scheduleReconciler(deps: PaymentsDeps, opts: NonNullable<PaymentsOverrides['reconcile']>, onStop: (fn: () => Promise<void>) => void): void {
-  let running: Promise<unknown> | undefined;
-  const round = (): void => {
-    running ??= reconcileStalePayments(deps, opts.staleAfterMs ?? STALE_AFTER_MS)
-      .then(() => forgetOldCouponAttempts(deps))
-      .then(() => deps.providerEvents.forgetOlderThan(new Date(Date.now() - PROVIDER_EVENTS_KEPT_MS)))
-      .catch((err: unknown) => deps.logger.warn('payment reconciliation failed; will retry', { err: describeError(err).message }))
-      .finally(() => (running = undefined));
-  };
-  const timer = setInterval(round, opts.everyMs ?? RECONCILE_EVERY_MS);
-  timer.unref();
-  onStop(async () => {
-    clearInterval(timer);
-    await running;
+  const reconciler = new BackgroundJob({
+    name: 'payment reconciliation',
+    logger: deps.logger,
+    intervalMs: opts.everyMs ?? RECONCILE_EVERY_MS,
+    run: async () => {
+      await reconcileStalePayments(deps, opts.staleAfterMs ?? STALE_AFTER_MS);
+      await forgetOldCouponAttempts(deps);
+      await deps.providerEvents.forgetOlderThan(new Date(Date.now() - PROVIDER_EVENTS_KEPT_MS));
+    },
   });
+  // The first round after one period: at start-up no payment has been untouched for long yet.
+  reconciler.start({ runNow: false });
+  onStop(() => reconciler.stop());
 }

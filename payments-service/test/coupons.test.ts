@@ -1,7 +1,8 @@
-import { client, eventually } from '../../test/support/http';
+import { client } from '../../test/support/http';
+import { eventually, until } from '../../test/support/wait';
 import type { Stack } from '../../test/support/stack';
 import { createSandboxProvider, type SandboxProvider } from '../src/providers';
-import { type Api, checkout, intentsOf, pay, signInAdmin, startPaymentsStack, waitUntil } from './payments-stack';
+import { type Api, checkout, couponRedemptions, intentsOf, type IssuedCoupon, issueCoupon, pay, signInAdmin, startPaymentsStack } from './payments-stack';
 
 describe('coupons', () => {
   let stack: Stack;
@@ -19,14 +20,8 @@ describe('coupons', () => {
 
   const uniqueCode = (prefix: string): string => `${prefix}-${Math.random().toString(36).slice(2, 10).toUpperCase()}`;
 
-  async function createCoupon(body: Record<string, unknown>): Promise<{ code: string; percentOff: number; expiresAt: string | null }> {
-    const res = await api.post('/coupons', body, adminToken);
-    if (res.status !== 201) throw new Error(`create coupon failed: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.coupon;
-  }
-
-  const redemptionsOf = async (code: string): Promise<number> =>
-    (await api.get('/coupons', adminToken)).body.items.find((c: { code: string }) => c.code === code).redemptions;
+  const createCoupon = (body: Record<string, unknown>): Promise<IssuedCoupon> => issueCoupon(api, adminToken, body);
+  const redemptionsOf = (code: string): Promise<number> => couponRedemptions(api, adminToken, code);
 
   describe('issuing', () => {
     test('only an admin can create a coupon: anyone else gets 403', async () => {
@@ -95,7 +90,7 @@ describe('coupons', () => {
     test('an admin lists every coupon', async () => {
       const coupon = await createCoupon({ percentOff: 40 });
 
-      const res = await api.get('/coupons', adminToken);
+      const res = await api.get('/coupons?limit=100', adminToken);
 
       expect(res.status).toBe(200);
       expect(res.body.items).toContainEqual(coupon);
@@ -149,7 +144,7 @@ describe('coupons', () => {
     test('an expired coupon gets the same answer as an unknown one, and the order stays payable', async () => {
       const coupon = await createCoupon({ percentOff: 10, expiresAt: new Date(Date.now() + 1000).toISOString() });
       const { buyer, order } = await checkout(api);
-      await waitUntil(coupon.expiresAt as string, 100);
+      await until(coupon.expiresAt as string, 100);
 
       const res = await pay(api, buyer, { orderId: order.id, paymentMethod: 'pm_card_visa', couponCode: coupon.code });
 
@@ -178,7 +173,7 @@ describe('coupons', () => {
       const expiring = await createCoupon({ percentOff: 10, expiresAt: new Date(Date.now() + 1000).toISOString() });
       const first = await checkout(api);
       expect((await pay(api, first.buyer, { orderId: first.order.id, paymentMethod: 'pm_card_visa', couponCode: usedUp.code })).status).toBe(201);
-      await waitUntil(expiring.expiresAt as string, 100);
+      await until(expiring.expiresAt as string, 100);
       const { buyer, order } = await checkout(api);
 
       const answers = [];
@@ -207,7 +202,7 @@ describe('coupons', () => {
         [400, 'coupon_invalid'],
         [400, 'coupon_invalid'],
       ]);
-      const listed = await api.get('/coupons', adminToken);
+      const listed = await api.get('/coupons?limit=100', adminToken);
       expect(listed.body.items.find((c: { code: string }) => c.code === coupon.code)).toMatchObject({ redemptions: 1 });
     });
 

@@ -1,7 +1,7 @@
 import { createServer, type IncomingHttpHeaders } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import Stripe from 'stripe';
-import { eventually } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
 import { STRIPE_AUTHENTICATION_TEST_METHODS } from '../src/providers/stripe-test-cards';
 import { FAKE_API_VERSION, type FakeStripe, IDEMPOTENCY_KEY_TTL_MS, startFakeStripe, VALID_KEY, type FakeWebhook } from './fake-stripe';
 
@@ -129,7 +129,7 @@ describe('the Stripe stand-in', () => {
     test('while the first request under a key is still running, the key is a 409 idempotency_key_in_use', async () => {
       stripe.inject({ delayMs: 400 });
       const slow = call('POST', '/v1/payment_intents', intentParams(), 'k-busy');
-      await new Promise((resolve) => setTimeout(resolve, 100));
+      expect(await eventually(() => stripe.requests.some((r) => r.idempotencyKey === 'k-busy'))).toBe(true);
 
       const meanwhile = await call('POST', '/v1/payment_intents', intentParams(), 'k-busy');
 

@@ -3,6 +3,7 @@ import { type ClientRequest, createServer, type IncomingMessage, request as http
 import { request as httpsRequest } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { contracts } from '@market/common';
+import { busyFor } from '../../test/support/wait';
 import {
   AUTHENTICATION_FAILURE,
   AUTHENTICATION_REQUIRED_DECLINE,
@@ -717,7 +718,7 @@ export async function startFakeStripe(options: FakeStripeOptions = {}): Promise<
 
     // The endpoint runs: from here on, its answer is what the key replays.
     if (key) running.add(key);
-    if (typeof fault === 'object') await new Promise((done) => setTimeout(done, fault.delayMs));
+    if (typeof fault === 'object') await busyFor(fault.delayMs);
     const serverError: Reply = { status: 500, body: { error: { type: 'api_error', message: 'An unknown error occurred' } } };
     let reply = serverError;
     if (fault !== 'http500') {

@@ -1,9 +1,10 @@
-import { client, eventually } from '../../test/support/http';
+import { client } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
 import type { Stack } from '../../test/support/stack';
 import { startPaymentsService } from '../src/app';
 import { loadPaymentsConfig } from '../src/config';
 import { createSandboxProvider, type SandboxProvider } from '../src/providers';
-import { type Api, type Checkout, checkout, intentsOf, pay, signInAdmin, startPaymentsStack } from './payments-stack';
+import { type Api, type Checkout, checkout, couponRedemptions, intentsOf, type IssuedCoupon, issueCoupon, pay, signInAdmin, startPaymentsStack } from './payments-stack';
 
 const MAX_FAILURES = 3;
 const WINDOW_SECONDS = 5;
@@ -25,14 +26,8 @@ describe('payments that try to abuse coupons or idempotency keys', () => {
   });
   afterAll(() => stack?.stop());
 
-  async function createCoupon(body: Record<string, unknown>): Promise<{ code: string }> {
-    const res = await api.post('/coupons', body, adminToken);
-    if (res.status !== 201) throw new Error(`create coupon failed: ${res.status} ${JSON.stringify(res.body)}`);
-    return res.body.coupon;
-  }
-
-  const redemptionsOf = async (code: string): Promise<number> =>
-    (await api.get('/coupons', adminToken)).body.items.find((c: { code: string }) => c.code === code).redemptions;
+  const createCoupon = (body: Record<string, unknown>): Promise<IssuedCoupon> => issueCoupon(api, adminToken, body);
+  const redemptionsOf = (code: string): Promise<number> => couponRedemptions(api, adminToken, code);
 
   const orderStatus = async (c: Checkout): Promise<string> => (await api.get(`/orders/${c.order.id}`, c.buyer.accessToken)).body.order.status;
 

@@ -1,5 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { Broker, type EventEnvelope, EventSubscriber } from '@market/common';
 import { client, type Session } from '../../test/support/http';
 import { startStack, type Stack } from '../../test/support/stack';
 import { type PaymentsOverrides, startPaymentsService } from '../src/app';
@@ -34,6 +32,23 @@ export async function signInAdmin(api: Api): Promise<Session> {
   return res.body;
 }
 
+export interface IssuedCoupon {
+  code: string;
+  percentOff: number;
+  expiresAt: string | null;
+}
+
+/** Issues a coupon as the admin; anything but a 201 fails the test's setup. */
+export async function issueCoupon(api: Api, adminToken: string, body: Record<string, unknown>): Promise<IssuedCoupon> {
+  const res = await api.post('/coupons', body, adminToken);
+  if (res.status !== 201) throw new Error(`create coupon failed: ${res.status} ${JSON.stringify(res.body)}`);
+  return res.body.coupon;
+}
+
+/** How many times a coupon has been redeemed, as the admin's list of coupons says. */
+export const couponRedemptions = async (api: Api, adminToken: string, code: string): Promise<number> =>
+  (await api.get('/coupons?limit=100', adminToken)).body.items.find((c: { code: string }) => c.code === code).redemptions;
+
 export interface Checkout {
   seller: Session;
   buyer: Session;
@@ -59,25 +74,3 @@ export const intentsOf = (sandbox: SandboxProvider, orderId: string): SandboxInt
 
 /** Money the provider holds for good: captured and not refunded. */
 export const capturedOf = (sandbox: SandboxProvider, orderId: string): SandboxIntent[] => intentsOf(sandbox, orderId).filter((i) => i.status === 'succeeded' && !i.refunded);
-
-export async function waitUntil(isoTime: string, plusMs = 0): Promise<void> {
-  const ms = Date.parse(isoTime) + plusMs - Date.now();
-  if (ms > 0) await sleep(ms);
-}
-
-/** Listens to every event on the stack's bus, as another service would. */
-export async function recordEvents(stack: Stack, patterns: string[]): Promise<{ seen: EventEnvelope[]; stop(): Promise<void> }> {
-  const broker = new Broker({ url: stack.env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672', logger: stack.logger, name: 'payments-test-listener' });
-  const seen: EventEnvelope[] = [];
-  const events = new EventSubscriber(broker, { prefix: stack.env.BUS_PREFIX ?? '', logger: stack.logger, identity: stack.identityOf('api-gateway') });
-  events.subscribe({ patterns, handler: async (event) => void seen.push(event) });
-  await events.start();
-  await broker.start();
-  return {
-    seen,
-    stop: async () => {
-      events.stop();
-      await broker.close();
-    },
-  };
-}

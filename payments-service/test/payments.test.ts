@@ -1,16 +1,18 @@
 import { createLogger } from '@market/common';
-import { client, eventually, sleep } from '../../test/support/http';
+import { client } from '../../test/support/http';
+import { busyFor, eventually, until } from '../../test/support/wait';
 import type { Stack } from '../../test/support/stack';
 import { startPaymentsService } from '../src/app';
 import { loadPaymentsConfig } from '../src/config';
 import { createSandboxProvider, type SandboxProvider } from '../src/providers';
-import { type Api, capturedOf, checkout, intentsOf, pay, recordEvents, startPaymentsStack, waitUntil } from './payments-stack';
+import { type EventRecorder, recordEvents } from '../../test/support/events';
+import { type Api, capturedOf, checkout, intentsOf, pay, startPaymentsStack } from './payments-stack';
 
 describe('paying for an order', () => {
   let stack: Stack;
   let api: Api;
   let sandbox: SandboxProvider;
-  let events: Awaited<ReturnType<typeof recordEvents>>;
+  let events: EventRecorder<'payment.*'>;
 
   beforeAll(async () => {
     sandbox = createSandboxProvider();
@@ -253,7 +255,7 @@ describe('paying around the order expiry', () => {
     const provider: SandboxProvider = {
       ...sandbox,
       async authorize(req) {
-        await sleep(authorizeDelayMs);
+        await busyFor(authorizeDelayMs);
         const result = await sandbox.authorize(req);
         // A misbehaving provider that takes the money at once, whatever it was asked to do.
         if (captureAtAuthorization && result.status === 'authorized') await sandbox.capture(result.providerRef, `${req.idempotencyKey}-eager`);
@@ -272,7 +274,7 @@ describe('paying around the order expiry', () => {
 
   test('paying after the order expired answers 409 order_not_pending and keeps no money', async () => {
     const { buyer, listing, order } = await checkout(api);
-    await waitUntil(order.expiresAt, 100);
+    await until(order.expiresAt, 100);
 
     const res = await pay(api, buyer, { orderId: order.id, paymentMethod: 'pm_card_visa' });
 
@@ -303,7 +305,7 @@ describe('paying around the order expiry', () => {
 
     const outcomes = await Promise.all(
       checkouts.map(async (c, i) => {
-        await waitUntil(c.order.expiresAt, offsetsMs[i]);
+        await until(c.order.expiresAt, offsetsMs[i]);
         return { c, res: await pay(api, c.buyer, { orderId: c.order.id, paymentMethod: 'pm_card_visa' }) };
       }),
     );

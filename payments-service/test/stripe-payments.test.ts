@@ -1,8 +1,10 @@
-import { client, eventually } from '../../test/support/http';
+import { client } from '../../test/support/http';
+import { busyFor, eventually } from '../../test/support/wait';
 import type { Stack } from '../../test/support/stack';
 import { createStripeProvider, type PaymentProvider } from '../src/providers';
 import { type FakeStripe, startFakeStripe, VALID_KEY } from './fake-stripe';
-import { type Api, checkout, pay, recordEvents, signInAdmin, startPaymentsStack } from './payments-stack';
+import { type EventRecorder, recordEvents } from '../../test/support/events';
+import { type Api, checkout, pay, signInAdmin, startPaymentsStack } from './payments-stack';
 
 /** The whole pay flow with the real Stripe SDK, against a local fake of the Stripe API. */
 describe('payments through Stripe', () => {
@@ -136,7 +138,7 @@ describe('payments through Stripe when Stripe does not answer clearly', () => {
   let stripe: FakeStripe;
   let stack: Stack;
   let api: Api;
-  let events: Awaited<ReturnType<typeof recordEvents>>;
+  let events: EventRecorder<'payment.*'>;
   let lapseBeforeCapture = false;
 
   beforeAll(async () => {
@@ -262,7 +264,7 @@ describe('refunds through Stripe', () => {
     const provider: PaymentProvider = {
       ...stripeProvider,
       async authorize(req) {
-        await new Promise((resolve) => setTimeout(resolve, authorizeDelayMs));
+        await busyFor(authorizeDelayMs);
         const result = await stripeProvider.authorize(req);
         // A misbehaving integration that takes the money at once: only a refund gives it back.
         if (result.status === 'authorized') await stripeProvider.capture(result.providerRef, `${req.idempotencyKey}-eager`);

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Stripe from 'stripe';
 import { AppError } from '@market/common';
+import { eventually } from '../../test/support/wait';
 import { createStripeProvider, STRIPE_API_VERSION, stripeEndpointOf, type StripeProviderOptions } from '../src/providers/stripe-provider';
 import { type AuthorizeRequest, PaymentOutcomeUnknown, type PaymentProvider } from '../src/providers/payment-provider';
 import { STRIPE_DECLINING_TEST_METHODS } from '../src/providers/stripe-test-cards';
@@ -132,7 +133,7 @@ describe('stripe payment provider against a local fake of the Stripe API', () =>
       expect(err).toBeInstanceOf(PaymentOutcomeUnknown);
       expect(new Set(stripe.requests.filter((r) => r.method === 'POST').map((r) => r.idempotencyKey))).toEqual(new Set(['order-7f3a:authorize']));
       // Stripe finishes the first request: the hold exists, and the reconciler's look finds it.
-      await new Promise((resolve) => setTimeout(resolve, 1_500));
+      expect(await eventually(() => stripe.intents.size > 0, 3_000)).toBe(true);
       expect([...stripe.intents.values()].map((i) => i.status)).toEqual(['requires_capture']);
       await expect(provider.findAuthorization(request(), new Date(Date.now() - 5_000))).resolves.toEqual({
         status: 'authorized',

@@ -1,9 +1,11 @@
 import Stripe from 'stripe';
-import { client, eventually, type Session } from '../../test/support/http';
+import { client, type Session } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
 import type { Stack } from '../../test/support/stack';
 import { createStripeProvider, STRIPE_API_VERSION } from '../src/providers';
 import { type FakeIntent, type FakeStripe, startFakeStripe, VALID_KEY } from './fake-stripe';
-import { type Api, checkout, pay, recordEvents, signInAdmin, startPaymentsStack } from './payments-stack';
+import { recordEvents } from '../../test/support/events';
+import { type Api, checkout, pay, signInAdmin, startPaymentsStack } from './payments-stack';
 
 const WEBHOOK_SECRET = 'whsec_test_market_webhooks_0123456789';
 const PUBLISHABLE_KEY = 'pk_test_market0123456789';

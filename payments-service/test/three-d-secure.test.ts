@@ -1,7 +1,9 @@
-import { client, eventually, type Session } from '../../test/support/http';
+import { client, type Session } from '../../test/support/http';
+import { eventually, until } from '../../test/support/wait';
 import type { Stack } from '../../test/support/stack';
 import { createSandboxProvider, type SandboxProvider } from '../src/providers';
-import { type Api, checkout, intentsOf, pay, recordEvents, startPaymentsStack, waitUntil } from './payments-stack';
+import { recordEvents } from '../../test/support/events';
+import { type Api, checkout, intentsOf, pay, startPaymentsStack } from './payments-stack';
 
 /**
  * Cards that need their buyer (3-D Secure), with the sandbox: POST /payments answers 202 with the
@@ -174,7 +176,7 @@ describe('payments that need the buyer (3-D Secure), in the sandbox', () => {
       const started = await pay(api, buyer, { orderId: order.id, paymentMethod: 'pm_card_authenticationRequired' });
       expect(started.status).toBe(202);
 
-      await waitUntil(order.expiresAt);
+      await until(order.expiresAt);
       expect(await eventually(async () => intentsOf(sandbox, order.id)[0]?.status === 'canceled', 10_000)).toBe(true);
       expect(await eventually(async () => (await paymentsOf(buyer, order.id))[0]?.status === 'failed', 5000)).toBe(true);
       expect(await eventually(async () => events.seen.some((e) => e.type === 'order.expired' && (e.payload as { order: { id: string } }).order.id === order.id))).toBe(true);
@@ -190,7 +192,7 @@ describe('payments that need the buyer (3-D Secure), in the sandbox', () => {
     const { buyer, order } = await checkout(api);
     const started = await pay(api, buyer, { orderId: order.id, paymentMethod: 'pm_card_authenticationRequired' });
     const [intent] = intentsOf(sandbox, order.id);
-    await waitUntil(order.expiresAt, 200);
+    await until(order.expiresAt, 200);
 
     // Race the reconciler: whichever acts, no money may be kept for an expired order.
     await authenticate(intent?.id ?? '', { clientSecret: intent?.clientSecret, outcome: 'complete' });

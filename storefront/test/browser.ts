@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { accessSync, constants, existsSync, readdirSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
-import { client, eventually, type Session } from '../../test/support/http';
+import { client, type Session } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
 import { startStack, type Stack } from '../../test/support/stack';
 
 const root = path.resolve(__dirname, '../..');

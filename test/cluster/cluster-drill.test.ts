@@ -17,7 +17,8 @@ import { startPaymentsService } from '../../payments-service/src/app';
 import { loadPaymentsConfig } from '../../payments-service/src/config';
 import { startUsersService, type UsersService } from '../../users-service/src/app';
 import { loadUsersConfig } from '../../users-service/src/config';
-import { type ApiResponse, client, eventually, type Session, sleep } from '../support/http';
+import { type ApiResponse, client, type Session } from '../support/http';
+import { eventually, until } from '../support/wait';
 import { type RabbitCluster, startRabbitCluster } from '../support/rabbit-cluster';
 import { startStack, type Stack } from '../support/stack';
 
@@ -123,10 +124,11 @@ async function round(n: number): Promise<void> {
   (orders.get(orderId) as { paid: string }).paid = paid.status === 201 ? 'yes' : 'unknown';
 }
 
-async function traffic(until: () => boolean): Promise<void> {
-  for (let n = 0; !until(); n++) {
+async function traffic(done: () => boolean): Promise<void> {
+  for (let n = 0; !done(); n++) {
     await round(n);
-    await sleep(50);
+    // Traffic at a steady pace, as clients would send it.
+    await until(Date.now(), 50);
   }
 }
 
@@ -149,7 +151,8 @@ test('stopping the node that leads the RPC and expiry queues loses nothing, sell
   const load = traffic(() => recovered);
   await c.stopNode(leader);
   expect(await c.queueLeader(`${prefix}.rpc.orders.quorum`, '/', { not: leader, timeoutMs: 60_000 })).not.toBe(leader);
-  await sleep(20_000);
+  // The outage itself: the leader stays down this long.
+  await until(Date.now(), 20_000);
   await c.startNode(leader);
   // Every process heals on its own: connected, every queue consumed again.
   const processes = [s.gateway, s.users, ...Object.values(s.services), ...replicas, users2, gateway2];
@@ -172,7 +175,7 @@ test('stopping the node that leads the RPC and expiry queues loses nothing, sell
 
   // Let every unpaid hold run out, then check every acknowledged write. An expiry message sent late
   // (held by the publisher while its node was away) may end a hold a few seconds late, never a minute.
-  await sleep(TTL_SECONDS * 1000 + 3000);
+  await until(Date.now(), TTL_SECONDS * 1000 + 3000);
   await eventually(async () => (await ordersDb('orders').where({ status: 'pending' }).count({ n: '*' }).first())?.n === 0, 15_000, 500);
   const rows = (await ordersDb('orders').select('id', 'listing_id', 'status', 'expires_at', 'updated_at')) as { id: string; listing_id: string; status: string; expires_at: Date; updated_at: Date }[];
   const byId = new Map(rows.map((r) => [r.id, r]));

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
+import { connectRaw, type RawConnection as ChannelModel, type RawMessage as ConsumeMessage } from '@market/common';
 import fs from 'node:fs';
-import amqp, { type ChannelModel, type ConsumeMessage } from 'amqplib';
 import { epmdNames, harnessProcesses, startRabbitCluster, type RabbitCluster } from '../support/rabbit-cluster';
+import { eventually } from '../support/wait';
 
 /**
  * The cluster harness itself, for real: a 3-node cluster beside the shared broker, a quorum queue
@@ -15,7 +16,7 @@ const connections: ChannelModel[] = [];
 
 /** A connection whose broker may go away under it: its errors are expected, not fatal. */
 async function connect(url: string): Promise<ChannelModel> {
-  const connection = await amqp.connect(url, { timeout: 10_000 });
+  const connection = await connectRaw(url, { timeout: 10_000 });
   connection.on('error', () => undefined);
   connections.push(connection);
   return connection;
@@ -110,8 +111,7 @@ test('a quorum queue keeps a confirmed message through its leader going down, an
     const [row] = JSON.parse(await c.ctl(survivor.name, ['-q', 'list_queues', 'name', 'online', '--formatter', 'json'])) as { online: string[] }[];
     return row?.online.sort() ?? [];
   };
-  const until = Date.now() + 30_000;
-  while ((await online()).length < 3 && Date.now() < until) await new Promise((r) => setTimeout(r, 500));
+  await eventually(async () => (await online()).length === 3, 30_000, 500);
   expect(await online()).toEqual(c.nodes.map((n) => n.name));
   // And the queue has a leader (perhaps the same as during the outage) with the full cluster.
   await expect(c.queueLeader(queue)).resolves.toMatch(/^m[123]@localhost$/);

@@ -1,4 +1,5 @@
-import { client, eventually } from '../support/http';
+import { client } from '../support/http';
+import { eventually } from '../support/wait';
 import { startProxy } from '../support/servers';
 import { startStack, type Stack } from '../support/stack';
 

@@ -1,6 +1,7 @@
 import { Writable } from 'node:stream';
 import winston from 'winston';
-import { client, eventually } from '../support/http';
+import { client } from '../support/http';
+import { eventually } from '../support/wait';
 import { ensureAllRunning, redisRunning, startRedis, stopRedis, waitFor } from '../support/servers';
 import { startStack, type Stack } from '../support/stack';
 

@@ -1,5 +1,7 @@
 import { client } from '../support/http';
 import { spawnService, waitForHttp, type ServiceProcess } from '../support/processes';
+import { messagesReady } from '../support/queues';
+import { eventually } from '../support/wait';
 import { startStack, type Stack } from '../support/stack';
 
 let stack: Stack;
@@ -31,7 +33,8 @@ test('a service killed mid-request gives a 504 within RPC_TIMEOUT_MS, and the re
   listings!.child.kill('SIGSTOP');
   const started = Date.now();
   const pending = api.post('/listings', { title: 'in flight when killed', priceCents: 100 }, seller.accessToken);
-  await new Promise((r) => setTimeout(r, 300));
+  // Sent, and no longer in the queue: delivered to the frozen process.
+  expect(await eventually(async () => stack.gateway.rpc.inFlight === 1 && (await messagesReady(stack, 'rpc.listings.quorum')) === 0)).toBe(true);
   listings!.child.kill('SIGKILL');
   await listings!.exited;
   const res = await pending;
@@ -41,7 +44,8 @@ test('a service killed mid-request gives a 504 within RPC_TIMEOUT_MS, and the re
 
   // The unacknowledged request is redelivered to the new process, which sees its deadline passed.
   listings = await startListings();
-  await new Promise((r) => setTimeout(r, 1000));
+  // A read queued behind the redelivered request: once it is answered, that request has been dealt with.
+  expect((await api.get('/listings?limit=1')).status).toBe(200);
   const mine = await api.get(`/listings?sellerId=${seller.user.id}`);
   expect(mine.body.items.map((l: { title: string }) => l.title)).toEqual(['before']);
   expect((await api.post('/listings', { title: 'after restart', priceCents: 100 }, seller.accessToken)).status).toBe(201);

@@ -1,5 +1,7 @@
 import { client } from '../support/http';
 import { spawnService, waitForHttp } from '../support/processes';
+import { messagesReady } from '../support/queues';
+import { eventually, until } from '../support/wait';
 import { startStack, type Stack } from '../support/stack';
 
 let stack: Stack;
@@ -18,9 +20,10 @@ test('SIGTERM under load: the gateway finishes in-flight requests, closes its co
   // Park 40 requests in the gateway: listings-service is down, so each waits for its RPC reply.
   await stack.stopService('listings');
   const inFlight = Array.from({ length: 40 }, () => fetch(`http://127.0.0.1:18581/listings/${listing.id}`).then((r) => r.status));
-  await new Promise((r) => setTimeout(r, 300));
+  expect(await eventually(async () => (await messagesReady(stack, 'rpc.listings.quorum')) === 40)).toBe(true);
   gateway.child.kill('SIGTERM');
-  await new Promise((r) => setTimeout(r, 200));
+  // Draining: it has stopped accepting connections, while the 40 still wait for their replies.
+  expect(await eventually(() => fetch('http://127.0.0.1:18581/healthz').then(() => false, () => true))).toBe(true);
   // The draining gateway still receives the replies once listings is back.
   await stack.startService('listings');
   const statuses = await Promise.all(inFlight);
@@ -39,7 +42,8 @@ test('SIGTERM under load: a service stops consuming, answers what it took, and e
   await waitForHttp('http://127.0.0.1:19202/readyz');
 
   const creates = Array.from({ length: 30 }, (_, i) => api.post('/listings', { title: `load ${i}`, priceCents: 100 }, seller.accessToken));
-  await new Promise((r) => setTimeout(r, 20));
+  // The signal lands a moment into the load, while the service is taking the requests.
+  await until(Date.now(), 20);
   listings.child.kill('SIGTERM');
   expect(await listings.exited).toBe(0);
   const results = await Promise.all(creates);

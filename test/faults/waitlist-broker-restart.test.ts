@@ -1,4 +1,5 @@
-import { client, eventually, type Session, sleep } from '../support/http';
+import { client, type Session } from '../support/http';
+import { eventually, until } from '../support/wait';
 import { ensureAllRunning, startRabbit, stopRabbit } from '../support/servers';
 import { startStack, type Stack } from '../support/stack';
 
@@ -41,16 +42,17 @@ test('RabbitMQ restarted as a hold ends: the line is served in order, each place
     while (trying) {
       const res = await api.post('/orders', { listingId: listing.id }, bystander.accessToken).catch(() => undefined);
       if (res?.status === 201) bystanderWins.push(res.body.order.id as string);
-      await sleep(100);
+      await until(Date.now(), 100);
     }
   })();
 
   // The broker goes away just before the first hold ends and comes back after it: the expiry message
   // waits in its queue, the hand-over's RPC cannot run, and the sweep after the reconnect is the backstop.
-  await sleep(Math.max(0, Date.parse(held.body.order.expiresAt as string) - Date.now() - 300));
+  await until(held.body.order.expiresAt as string, -300);
   await stopRabbit();
   try {
-    await sleep(2500);
+    // The outage itself: the broker stays away past the end of the hold.
+    await until(Date.now(), 2500);
   } finally {
     await startRabbit();
   }

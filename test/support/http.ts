@@ -1,4 +1,5 @@
 import type { Stack } from './stack';
+import { eventually } from './wait';
 
 export interface ApiResponse<T = any> {
   status: number;
@@ -46,26 +47,16 @@ export function client(stack: Stack) {
       return res.body.listing;
     },
     /**
-     * A new listing, once the gateway has seen its listing.created event: the event moves the listing's
-     * cache generation, and arriving between two reads it would (rightly) turn the second into a miss.
+     * A new listing, once the gateway has taken in its listing.created event (the live stream holds it):
+     * the event's work (its append to the stream) then cannot land between a test's two reads or round-trip counts.
      */
     async createSettledListing(token: string, body: Record<string, unknown> = {}): Promise<any> {
       const listing = await this.createListing(token, body);
-      const genKey = `${stack.env.BUS_PREFIX}:cache:{listing:${listing.id}}:gen`;
-      if (!(await eventually(async () => (await stack.gateway.redis.exists(genKey)) === 1, 5000, 10))) throw new Error('listing.created never reached the gateway');
+      const liveKey = `${stack.env.BUS_PREFIX}:live`;
+      const streamed = async (): Promise<boolean> =>
+        (await stack.gateway.redis.xrevrange(liveKey, '+', '-', 'COUNT', 1000)).some(([, fields]) => fields.some((field) => field.includes(listing.id)));
+      if (!(await eventually(streamed, 5000, 10))) throw new Error('listing.created never reached the gateway');
       return listing;
     },
   };
-}
-
-export const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Polls until `check` returns true or `timeoutMs` passes; returns whether it did. */
-export async function eventually(check: () => Promise<boolean>, timeoutMs = 5000, everyMs = 50): Promise<boolean> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    if (await check()) return true;
-    await sleep(everyMs);
-  }
-  return check();
 }

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import path from 'node:path';
+import { eventually } from './wait';
 
 const ROOT = path.resolve(__dirname, '../..');
 
@@ -23,14 +24,7 @@ export function spawnService(name: string, env: Record<string, string>): Service
 }
 
 export async function waitForHttp(url: string, timeoutMs = 20_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (Date.now() < until) {
-    try {
-      if ((await fetch(url)).ok) return;
-    } catch {
-      // not up yet
-    }
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  throw new Error(`${url} did not answer in time`);
+  // A refused connection means not up yet.
+  const answers = () => fetch(url).then((res) => res.ok, () => false);
+  if (!(await eventually(answers, timeoutMs, 100))) throw new Error(`${url} did not answer in time`);
 }

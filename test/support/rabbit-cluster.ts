@@ -4,6 +4,7 @@ import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { waitFor } from './servers';
+import { eventually } from './wait';
 
 /**
  * A throwaway RabbitMQ cluster of real nodes on this machine (m1@localhost, m2@localhost, ...),
@@ -175,8 +176,6 @@ function killGroup(pid: number): void {
     // already gone
   }
 }
-
-const sleep = (ms: number) => new Promise<void>((r) => setTimeout(r, ms));
 
 async function within(what: string, timeoutMs: number, check: () => Promise<boolean>): Promise<void> {
   try {
@@ -496,7 +495,8 @@ export async function startRabbitCluster(opts: StartRabbitClusterOptions = {}): 
           await ctl(n.name, ['-q', 'stop', n.pidFile], 30_000).catch(() => undefined);
         }),
       );
-      for (let i = 0; i < 3 && killHarnessProcesses().length > 0; i++) await sleep(300);
+      // Each look kills what it finds: done once a look finds nothing.
+      await eventually(() => killHarnessProcesses().length === 0, 900, 300);
       await within('harness nodes to leave epmd', 15_000, async () => {
         const names = await epmdNames().catch((): string[] => []);
         return !nodes.some((n) => names.includes(shortName(n)));

@@ -1,6 +1,7 @@
 import { execFile, spawnSync } from 'node:child_process';
 import net from 'node:net';
 import { promisify } from 'node:util';
+import { eventually } from './wait';
 
 // Asynchronous on purpose: the stack under test runs in this process, and a synchronous child
 // process would freeze it, making every request in flight look slow.
@@ -37,12 +38,9 @@ export function rabbitRunning(): boolean {
   return spawnSync('rabbitmq-diagnostics', ['-q', 'check_running'], { stdio: 'ignore' }).status === 0;
 }
 
+/** Like `eventually`, for a server's state: a server that does not get there fails the drill. */
 export async function waitFor(check: () => boolean | Promise<boolean>, timeoutMs = 30_000): Promise<void> {
-  const until = Date.now() + timeoutMs;
-  while (!(await check())) {
-    if (Date.now() > until) throw new Error('server did not come back in time');
-    await new Promise((r) => setTimeout(r, 200));
-  }
+  if (!(await eventually(check, timeoutMs, 200))) throw new Error('server did not come back in time');
 }
 
 export async function ensureAllRunning(): Promise<void> {

@@ -1,6 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import amqp from 'amqplib';
-import { Broker, dropDatabase, generateStackKeys, type Logger, createLogger, loadConfig, keySettings, RpcClient, type RunningService, SERVICE_NAMES, serviceIdentityOf, type ServiceIdentity, type ServiceName as BusName } from '@market/common';
+import { Broker, contracts, dropDatabase, generateStackKeys, type Logger, createLogger, loadConfig, keySettings, RpcClient, type RunningService, SERVICE_NAMES, serviceIdentityOf, type ServiceIdentity, type ServiceName as BusName, connectRaw } from '@market/common';
 import { z } from 'zod';
 import { startGateway, type Gateway } from '../../api-gateway/src/app';
 import { loadGatewayConfig } from '../../api-gateway/src/config';
@@ -93,7 +92,7 @@ export async function startStack(opts: { env?: Record<string, string>; services?
       const known = clients.get(name);
       if (known) return known.rpc;
       const broker = new Broker({ url: env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672', logger, name: `test-as-${name}` });
-      const rpc = new RpcClient(broker, { prefix: id, timeoutMs: Number(env.RPC_TIMEOUT_MS), logger, identity: identityOf(name) });
+      const rpc = new RpcClient(broker, { prefix: id, timeoutMs: Number(env.RPC_TIMEOUT_MS), logger, identity: identityOf(name), contracts: contracts.rpcMethods });
       await rpc.start();
       await broker.start();
       clients.set(name, { broker, rpc });
@@ -131,7 +130,7 @@ export async function startStack(opts: { env?: Record<string, string>; services?
 
 /** Deletes this stack's queues and exchanges so test runs leave the broker as they found it. */
 async function removeTopology(env: Record<string, string>, prefix: string): Promise<void> {
-  const connection = await amqp.connect((env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672').split(',')[0] as string);
+  const connection = await connectRaw((env.RABBITMQ_URL ?? 'amqp://guest:guest@localhost:5672').split(',')[0] as string);
   try {
     const channel = await connection.createChannel();
     channel.on('error', () => undefined);

@@ -2,32 +2,30 @@ import type { Server } from 'node:http';
 import express from 'express';
 import helmet from 'helmet';
 import {
-  Broker,
+  type Broker,
   createLogger,
   createTokenSigner,
   createTokenVerifier,
-  brokerCheck,
-  dependencyReporter,
   healthRoutes,
   httpObservability,
-  serviceIdentityOf,
   type Knex,
   type Logger,
+  listenApp,
   metricsText,
   notFoundHandler,
-  openDatabase,
-  Outbox,
+  type Outbox,
   problemHandler,
-  Readiness,
+  type Readiness,
   readJsonBody,
   requestContext,
-  listenApp,
+  type ServiceCore,
+  startService,
 } from '@market/common';
 import type { UsersConfig } from './config';
 import { migrations } from './data-access/migrations';
 import { UserRepository } from './data-access/user-repository';
-import { ensureAdmin } from './domain/accounts';
 import type { UsersDeps } from './domain/deps';
+import { ensureAdmin } from './domain/ensure-admin';
 import { usersRoutes } from './entry-points/http';
 
 export interface UsersService {
@@ -39,13 +37,31 @@ export interface UsersService {
   stop(): Promise<void>;
 }
 
+/**
+ * Users-service's door is HTTP (the gateway calls it), so it stands on `startService` without the RPC
+ * layer and serves the ops endpoints on its own port. Its readiness leaves out the database and the
+ * broker: the database is shared by every replica, and its outage would take them all out of the Service
+ * at once while each replica answers a quick 503 by itself anyway (a slow database would even flap every
+ * replica out under load, its probes waiting for pool connections); the broker only carries the outbox's
+ * events, which wait in the database. /health/dependencies reports both; this port is internal.
+ */
 export async function startUsersService(config: Readonly<UsersConfig>, logger: Logger = createLogger('users-service', config.LOG_LEVEL)): Promise<UsersService> {
-  const db = await openDatabase({ mysqlUrl: config.MYSQL_URL, database: `${config.DB_NAME_PREFIX}users`, migrations, logger });
-  const broker = new Broker({ url: config.RABBITMQ_URL, logger, name: 'users-service' });
-  const outbox = new Outbox(db, broker, { prefix: config.BUS_PREFIX, logger, identity: serviceIdentityOf('users', config) });
-  await outbox.start();
-  await broker.start();
+  let port = config.USERS_PORT;
+  const { core, stop } = await startService({
+    name: 'users-service',
+    database: 'users',
+    config,
+    migrations,
+    logger,
+    async serve(service) {
+      port = await serveUsersHttp(config, service);
+    },
+  });
+  logger.info('users-service listening', { port });
+  return { port, db: core.db, readiness: core.readiness, outbox: core.outbox, broker: core.broker, stop };
+}
 
+async function serveUsersHttp(config: Readonly<UsersConfig>, { db, outbox, logger, readiness, dependencies, onStop }: ServiceCore): Promise<number> {
   const deps: UsersDeps = {
     db,
     users: new UserRepository(db),
@@ -67,22 +83,7 @@ export async function startUsersService(config: Readonly<UsersConfig>, logger: L
   app.use(helmet());
   app.use(requestContext());
   app.use(httpObservability('users-service', logger));
-  // Ready once started (migrations ran, the outbox relays) until shutdown begins. Neither the database nor
-  // the broker is in it. The database is shared by every replica: its outage would take them all out of
-  // the Service at once, and the gateway would turn the refused connections into the same 503 each replica
-  // answers by itself, quickly, meanwhile (a slow database would even flap every replica out under load,
-  // its probes waiting for pool connections). The broker only carries the outbox's events, which wait in
-  // the database. /health/dependencies reports both; this port is internal (the gateway and Prometheus).
-  const readiness = new Readiness();
-  app.use(
-    healthRoutes({
-      readiness,
-      dependencies: dependencyReporter('users-service', {
-        database: { roundTrip: () => db.raw('SELECT 1') },
-        broker: brokerCheck(broker),
-      }),
-    }),
-  );
+  app.use(healthRoutes({ readiness, dependencies }));
   app.get('/metrics', async (_req, res) => {
     const { contentType, body } = await metricsText();
     res.type(contentType).send(body);
@@ -95,27 +96,14 @@ export async function startUsersService(config: Readonly<UsersConfig>, logger: L
   const server: Server = await listenApp(app, config.USERS_PORT, config.HOST, 'users-service (USERS_PORT)');
   // Longer than the gateway's keep-alive so the gateway, not us, closes idle sockets (no reset races).
   server.keepAliveTimeout = 65_000;
-  const address = server.address();
-  const port = typeof address === 'object' && address ? address.port : config.USERS_PORT;
-  readiness.markStarted();
-  logger.info('users-service listening', { port });
-
-  return {
-    port,
-    db,
-    readiness,
-    outbox,
-    broker,
-    async stop() {
-      // Unready first: /readyz is 503 to whoever asks while in-flight requests finish.
-      readiness.markStopping();
-      await new Promise<void>((resolve) => {
+  // The door closes first: in-flight requests finish while /readyz already answers 503.
+  onStop(
+    () =>
+      new Promise<void>((resolve) => {
         server.close(() => resolve());
         server.closeIdleConnections();
-      });
-      await outbox.stop();
-      await broker.close();
-      await db.destroy();
-    },
-  };
+      }),
+  );
+  const address = server.address();
+  return typeof address === 'object' && address ? address.port : config.USERS_PORT;
 }

@@ -1,4 +1,5 @@
-import { client, eventually, type Session } from '../../test/support/http';
+import { client, type Session } from '../../test/support/http';
+import { eventually } from '../../test/support/wait';
 import { startStack, type Stack } from '../../test/support/stack';
 
 const ADMIN = { email: 'admin@example.com', password: 'admin-password-123' };

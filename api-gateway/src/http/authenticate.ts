@@ -1,5 +1,5 @@
 import type { RequestHandler } from 'express';
-import { AppError, bearerToken, type TokenActor, type TokenVerifier, tokenRevoked } from '@market/common';
+import { AppError, bearerToken, problem, type TokenActor, type TokenVerifier, tokenRevoked } from '@market/common';
 import { edgeRound } from './edge-round';
 
 declare module 'express-serve-static-core' {
@@ -39,7 +39,7 @@ export function authenticate(tokens: TokenVerifier, prefix: string): RequestHand
       }
     } catch (err) {
       req.actor = null;
-      req.authError = err instanceof AppError ? err : new AppError(401, 'invalid_token', 'The access token is not valid.');
+      req.authError = err instanceof AppError ? err : problem('invalid_token', 'invalid');
     }
     next();
   };

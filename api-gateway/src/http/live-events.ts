@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
-import { AppError, contracts, type EventEnvelope, type EventType, type Logger, type Redis } from '@market/common';
+import { contracts, type EventEnvelope, type EventType, type Logger, problem, type Redis } from '@market/common';
 import { clientAddressKey } from './rate-limit';
 
 /**
@@ -122,8 +122,6 @@ const order = (id: string): bigint => {
 
 const frameOf = (id: string, data: string): string => `id: ${id}\nevent: listing\ndata: ${data}\n\n`;
 
-const unavailable = (detail: string): AppError => new AppError(503, 'live_updates_unavailable', detail, undefined, 5);
-
 export class LiveEvents {
   private readonly redis: ScriptedRedis;
   private readonly key: string;
@@ -199,10 +197,10 @@ export class LiveEvents {
       res.status(200).set(SSE_HEADERS).end();
       return;
     }
-    if (this.stopping) throw unavailable('This server is shutting down; connect again.');
+    if (this.stopping) throw problem('live_updates_unavailable', 'stopping');
     if (this.position === undefined) await Promise.race([this.positioned, new Promise((resolve) => setTimeout(resolve, POSITION_WAIT_MS).unref())]);
-    if (this.position === undefined) throw unavailable('Live updates are not available right now; try again shortly.');
-    if (this.streams.size >= this.opts.maxConnections) throw unavailable('This server holds as many live update streams as it can; try again shortly.');
+    if (this.position === undefined) throw problem('live_updates_unavailable', 'unreachable');
+    if (this.streams.size >= this.opts.maxConnections) throw problem('live_updates_unavailable', 'full');
 
     const stream: OpenStream = {
       member: randomUUID(),
@@ -223,22 +221,16 @@ export class LiveEvents {
       waitMs = await this.redis.liveAcquire(stream.clientKey, stream.member, this.opts.maxPerClient, this.leaseMs);
     } catch (err) {
       this.warn('live events: redis unavailable', err);
-      throw unavailable('Live updates are not available right now; try again shortly.');
+      throw problem('live_updates_unavailable', 'unreachable');
     }
     if (waitMs > 0) {
-      throw new AppError(
-        429,
-        'too_many_streams',
-        `This client already has ${this.opts.maxPerClient} live update streams open; close one first.`,
-        undefined,
-        waitMs / 1000,
-      );
+      throw problem('too_many_streams', this.opts.maxPerClient, { retryAfterSeconds: waitMs / 1000 });
     }
     admitted = true;
     if (gone || this.stopping) {
       await this.forget(stream);
       if (gone) return;
-      throw unavailable('This server is shutting down; connect again.');
+      throw problem('live_updates_unavailable', 'stopping');
     }
     const position = this.position ?? '0-0';
 

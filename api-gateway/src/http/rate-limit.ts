@@ -3,7 +3,7 @@ import { isIPv4 } from 'node:net';
 import type { Request, RequestHandler } from 'express';
 import { ipKeyGenerator, rateLimit } from 'express-rate-limit';
 import { RedisStore } from 'rate-limit-redis';
-import { AppError, type Logger, rateLimitRejections, type Redis, sendProblem } from '@market/common';
+import { type Logger, problem, rateLimitRejections, type Redis, sendProblem } from '@market/common';
 import { edgeRound } from './edge-round';
 import type { ReadCache } from './read-cache';
 
@@ -57,7 +57,7 @@ export function createRateLimiter(opts: RateLimitOptions): RequestHandler {
     },
     handler: (_req, res) => {
       rateLimitRejections.inc();
-      sendProblem(res, new AppError(429, 'rate_limited', 'Too many requests. Please wait before trying again; Retry-After says how long.'));
+      sendProblem(res, problem('rate_limited'));
     },
   });
 }

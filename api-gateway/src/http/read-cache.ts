@@ -33,17 +33,35 @@ end
 return 0
 `;
 
+// Moves the generation only for a version of the resource not forgotten yet; answers whether it did.
+const FORGET_VERSION = `
+if tonumber(redis.call('GET', KEYS[2]) or '0') >= tonumber(ARGV[1]) then return 0 end
+redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
+redis.call('INCR', KEYS[1])
+redis.call('EXPIRE', KEYS[1], ARGV[2])
+return 1
+`;
+
 type ScriptedRedis = Redis & {
   cacheStoreIfCurrent(genKey: string, entryKey: string, gen: string, value: string, ttl: number): Promise<number>;
+  cacheForgetVersion(genKey: string, forgottenKey: string, version: number, ttl: number): Promise<number>;
 };
+
+/** The version of a resource that is gone for good (a deleted listing or user): every other version is older. */
+export const FINAL_VERSION = Number.MAX_SAFE_INTEGER;
 
 /** How long a stored load still answers the misses of its generation that were looked up before it landed. */
 const RECENTLY_LOADED_MS = 1000;
+/** A change's event comes within moments of the route's answer; a later one (a broker outage) asks Redis. */
+const RECENTLY_FORGOTTEN_MS = 60_000;
+const RECENTLY_FORGOTTEN_MAX = 10_000;
 
 export class ReadCache {
   private readonly redis: ScriptedRedis;
   /** Loads under way, and loads just stored (RECENTLY_LOADED_MS), by entry key and generation. */
   private readonly inFlight = new Map<string, Promise<string>>();
+  /** The newest version of each resource this process saw forgotten lately (RECENTLY_FORGOTTEN_MS), oldest first. */
+  private readonly recentlyForgotten = new Map<string, { version: number; until: number }>();
 
   constructor(
     redis: Redis,
@@ -51,6 +69,7 @@ export class ReadCache {
     private readonly ttlSeconds: number,
   ) {
     redis.defineCommand('cacheStoreIfCurrent', { numberOfKeys: 2, lua: STORE_IF_CURRENT });
+    redis.defineCommand('cacheForgetVersion', { numberOfKeys: 2, lua: FORGET_VERSION });
     this.redis = redis as ScriptedRedis;
   }
 
@@ -117,11 +136,59 @@ export class ReadCache {
         this.redis
           .multi()
           .incr(this.genKey(r))
-          .expire(this.genKey(r), Math.max(this.ttlSeconds * 2, 60))
+          .expire(this.genKey(r), this.generationTtl())
           .exec()
           .catch(() => undefined),
       ),
     );
+  }
+
+  /**
+   * Makes the entries of `resource` stale once per `version` of it. A change made through a route is
+   * forgotten twice over otherwise: by the route as soon as the service answers (the caller's next read
+   * must show it) and by the change's event a moment later. Whichever comes second finds its version
+   * forgotten and leaves the cache alone, rather than turning the next read into a miss for nothing;
+   * an older version arriving late (an event redelivered, a slow route) is left alone too. Without a
+   * version (a route whose answer does not carry one) it is always forgotten. Answers whether it was.
+   */
+  async forget(resource: string, version?: number): Promise<boolean> {
+    if (!this.enabled) return false;
+    if (version === undefined) {
+      await this.invalidate(resource);
+      return true;
+    }
+    // The event of a change this replica's route just forgot needs no round trip to be told so.
+    const known = this.recentlyForgotten.get(resource);
+    if (known && known.version >= version && known.until > Date.now()) return false;
+    let forgotten: boolean;
+    try {
+      forgotten = (await this.redis.cacheForgetVersion(this.genKey(resource), this.forgottenKey(resource), version, this.generationTtl())) === 1;
+    } catch {
+      // Best effort, as `invalidate`: whether it was forgotten is unknown, so what depends on it is forgotten too.
+      return true;
+    }
+    this.rememberForgotten(resource, version);
+    return forgotten;
+  }
+
+  /** Redis now holds `version` (or a newer one) as forgotten: a fact that stays true, kept here a short while. */
+  private rememberForgotten(resource: string, version: number): void {
+    const known = this.recentlyForgotten.get(resource);
+    this.recentlyForgotten.delete(resource);
+    this.recentlyForgotten.set(resource, { version: Math.max(version, known?.version ?? 0), until: Date.now() + RECENTLY_FORGOTTEN_MS });
+    if (this.recentlyForgotten.size > RECENTLY_FORGOTTEN_MAX) {
+      const oldest = this.recentlyForgotten.keys().next();
+      if (!oldest.done) this.recentlyForgotten.delete(oldest.value);
+    }
+  }
+
+  private generationTtl(): number {
+    return Math.max(this.ttlSeconds * 2, 60);
+  }
+
+  /** The newest version of `resource` forgotten: `<prefix>:cache:{listing:<id>}:forgotten`. */
+  private forgottenKey(resource: string): string {
+    return `${this.prefix}:cache:{${resource}}:forgotten`;
   }
 
   /** The generation of `resource`: `<prefix>:cache:{listing:<id>}:gen`. */

@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import express, { type Response, type Router } from 'express';
-import { AppError, sendProblem } from '@market/common';
+import { problem, sendProblem } from '@market/common';
 
 /**
  * The built storefront (`npm run build` writes it): storefront/dist beside api-gateway, the same three
@@ -62,7 +62,7 @@ export function storefrontRouter({ stripe, dir = STOREFRONT_DIR }: StorefrontOpt
   const router = express.Router();
   router.get('/', (req, res, next) => {
     if (!existsSync(path.join(dir, 'index.html'))) {
-      sendProblem(res, new AppError(503, 'storefront_not_built', 'The storefront is not built yet: run `npm run build`, then reload this page.'));
+      sendProblem(res, problem('storefront_not_built'));
       return;
     }
     // Served like the other files (res.sendFile would follow the app's `etag` setting, off for the API).

@@ -1,5 +1,5 @@
 import express, { type Router } from 'express';
-import { AppError, type Logger, type Redis, type RpcClient } from '@market/common';
+import { type Logger, problem, type Redis, type RpcClient } from '@market/common';
 import { createRateLimiter } from './rate-limit';
 import type { ReadCache } from './read-cache';
 
@@ -38,13 +38,11 @@ export function stripeWebhookRouter(opts: StripeWebhookOptions): Router {
   });
   router.post('/webhooks/stripe', limiter, express.raw({ type: () => true, limit: WEBHOOK_BODY_LIMIT }), async (req, res) => {
     const signature = req.get('stripe-signature');
-    if (!signature || signature.length > 2000) throw invalidSignature('The Stripe-Signature header is missing or too long.');
+    if (!signature || signature.length > 2000) throw problem('invalid_signature', 'header');
     const body = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
-    if (body.length === 0) throw invalidSignature('The webhook has no body.');
-    const reply = await opts.rpc.call<{ received: true }>('payments.stripeWebhook', { body: body.toString('base64'), signature }, { timeoutMs: opts.timeoutMs });
+    if (body.length === 0) throw problem('invalid_signature', 'noBody');
+    const reply = await opts.rpc.call('payments.stripeWebhook', { body: body.toString('base64'), signature }, { timeoutMs: opts.timeoutMs });
     res.status(200).json({ received: reply.received });
   });
   return router;
 }
-
-const invalidSignature = (detail: string): AppError => new AppError(400, 'invalid_signature', detail);

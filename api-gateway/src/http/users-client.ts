@@ -1,4 +1,4 @@
-import { AppError, currentContext, DependencyDown } from '@market/common';
+import { currentContext, DependencyDown, problem } from '@market/common';
 
 export interface UpstreamResponse {
   status: number;
@@ -33,8 +33,8 @@ export class UsersClient {
         signal: AbortSignal.timeout(this.timeoutMs),
       });
     } catch (err) {
-      if ((err as Error).name === 'TimeoutError') throw new AppError(504, 'upstream_timeout', `The users service did not answer within ${this.timeoutMs} ms.`);
-      throw new AppError(503, 'service_unavailable', 'The users service is not available right now. Please try again shortly.');
+      if ((err as Error).name === 'TimeoutError') throw problem('upstream_timeout', 'users', this.timeoutMs);
+      throw problem('service_unavailable', 'service', 'users');
     }
     const retryAfter = res.headers.get('retry-after');
     return { status: res.status, contentType: res.headers.get('content-type') ?? 'application/json', body: await res.text(), ...(retryAfter ? { retryAfter } : {}) };

@@ -24,5 +24,11 @@ export const cached = {
   user: (id: string): string => `user:${id}`,
 };
 
-/** A listing changed: its own entry and every page of listings that may show it. */
-export const forgetListing = (cache: ReadCache, listingId: string): Promise<void> => cache.invalidate(cached.listing(listingId), cached.listings);
+/**
+ * A listing changed: its own entry and every page of listings that may show it, once per `version` of
+ * it (see ReadCache.forget); FINAL_VERSION when it was deleted, undefined when the change's version is
+ * not known here.
+ */
+export async function forgetListing(cache: ReadCache, listingId: string, version?: number): Promise<void> {
+  if (await cache.forget(cached.listing(listingId), version)) await cache.invalidate(cached.listings);
+}

@@ -1,11 +1,7 @@
-import type { Request } from 'express';
 import { z } from 'zod';
-import { AppError, contracts, fieldErrors } from '@market/common';
+import { contracts, problem } from '@market/common';
 import type { RouteDeps } from './deps';
 import { type AnyRoute, defineRoute } from './route';
-
-type GoodsReply = z.infer<typeof contracts.goodsReply>;
-type DownloadReply = z.infer<typeof contracts.downloadReply>;
 
 /** The goods are secrets of the seller and the buyer: never cached, by anyone (and never in the gateway's read cache). */
 const NO_STORE = { 'Cache-Control': 'no-store' };
@@ -16,17 +12,25 @@ const MAX_MB = contracts.GOODS_FILE_MAX_BYTES / (1024 * 1024);
  */
 const MAX_FILE_TRANSFERS = 8;
 
+/** The uploaded file's name (from Content-Disposition) and type (Content-Type, application/octet-stream when none is sent). */
 const uploadHeaders = z.object({
   'content-disposition': z
-    .string()
-    .max(2000)
+    .string({ message: 'is required: attachment; filename="…"' })
+    .max(2000, 'must be at most 2000 characters')
+    .transform((header, ctx) => {
+      const name = fileNameIn(header);
+      if (name === undefined) ctx.addIssue({ code: 'custom', message: 'must be attachment; filename="…" (or filename*=UTF-8\'\'…)' });
+      return name ?? '';
+    })
+    .pipe(contracts.goodsFileName)
     .meta({ description: 'The file\'s name: `attachment; filename="ticket.pdf"`, or `attachment; filename*=UTF-8\'\'%E2%82%AC%20rates.pdf` for any name (RFC 6266, RFC 5987)' }),
+  'content-type': contracts.mediaType.default(contracts.DEFAULT_MEDIA_TYPE),
 });
 
 export function goodsRoutes({ rpc }: RouteDeps): AnyRoute[] {
   let transfers = 0;
   async function transferring<T>(work: () => Promise<T>): Promise<T> {
-    if (transfers >= MAX_FILE_TRANSFERS) throw new AppError(503, 'too_many_transfers', 'Too many files are being transferred right now. Please try again shortly.', undefined, 1);
+    if (transfers >= MAX_FILE_TRANSFERS) throw problem('too_many_transfers');
     transfers++;
     try {
       return await work();
@@ -45,7 +49,7 @@ export function goodsRoutes({ rpc }: RouteDeps): AnyRoute[] {
       problems: [403, 404, 409],
       handle: async ({ token, params, body }) => ({
         status: 200,
-        json: await rpc.call<GoodsReply>('listings.putGoodsText', { id: params.id, text: body.text }, { token }),
+        json: await rpc.call('listings.putGoodsText', { id: params.id, text: body.text }, { token }),
         headers: NO_STORE,
       }),
     }),
@@ -56,20 +60,19 @@ export function goodsRoutes({ rpc }: RouteDeps): AnyRoute[] {
       headers: uploadHeaders,
       rawBody: {
         maxBytes: contracts.GOODS_FILE_MAX_BYTES,
-        tooLarge: `The file is larger than ${MAX_MB} MB.`,
         description:
           `The file itself as the body, 1 byte to ${MAX_MB} MB, with its own \`Content-Type\` (any media type; \`application/octet-stream\` when none is sent) and no \`Content-Encoding\`. ` +
           'Its name (1..255 characters, no `/` or `\\`) in `Content-Disposition`. A new file replaces the previous one; the text, if any, stays.',
       },
       success: { status: 200, description: 'The goods now attached', schema: contracts.goodsReply },
       problems: [403, 404, 409, 413],
-      handle: async ({ token, params, req, readRawBody }) => {
-        const { name, contentType } = describedFileOf(req);
+      handle: async ({ token, params, headers, readRawBody }) => {
+        const { 'content-disposition': name, 'content-type': contentType } = headers;
         // Read before taking a transfer slot: a slow client must not hold one while it sends.
         const bytes = await readRawBody!();
-        if (bytes.length === 0) throw new AppError(400, 'empty_file', 'The file is empty: send its bytes as the request body.');
+        if (bytes.length === 0) throw problem('empty_file');
         return transferring(async () => {
-          const reply = await rpc.call<GoodsReply>('listings.putGoodsFile', { id: params.id, name, contentType, contentBase64: bytes.toString('base64') }, { token });
+          const reply = await rpc.call('listings.putGoodsFile', { id: params.id, name, contentType, contentBase64: bytes.toString('base64') }, { token });
           return { status: 200, json: reply, headers: NO_STORE };
         });
       },
@@ -80,7 +83,7 @@ export function goodsRoutes({ rpc }: RouteDeps): AnyRoute[] {
       params: contracts.idParams,
       success: { status: 200, description: 'What is attached: the text and what the file is', schema: contracts.goodsReply },
       problems: [403, 404],
-      handle: async ({ token, params }) => ({ status: 200, json: await rpc.call<GoodsReply>('listings.getGoods', { id: params.id }, { token }), headers: NO_STORE }),
+      handle: async ({ token, params }) => ({ status: 200, json: await rpc.call('listings.getGoods', { id: params.id }, { token }), headers: NO_STORE }),
     }),
     defineRoute({
       method: 'get', path: '/orders/:id/goods', operationId: 'getOrderGoods', tag: 'orders', access: 'signed-in',
@@ -104,10 +107,10 @@ export function goodsRoutes({ rpc }: RouteDeps): AnyRoute[] {
       handle: async ({ params, req }) => {
         if (req.method === 'HEAD') {
           req.res?.set('Allow', 'GET');
-          throw new AppError(405, 'method_not_allowed', 'Download the file with GET: asking for its headers alone would use up the link.');
+          throw problem('method_not_allowed');
         }
         return transferring(async () => {
-          const file = await rpc.call<DownloadReply>('orders.download', { token: params.token }, {});
+          const file = await rpc.call('orders.download', { token: params.token }, {});
           const bytes = Buffer.from(file.contentBase64, 'base64');
           return {
             status: 200,
@@ -125,23 +128,6 @@ export function goodsRoutes({ rpc }: RouteDeps): AnyRoute[] {
       },
     }),
   ];
-}
-
-const refused = (field: string, message: string): AppError =>
-  new AppError(400, 'validation_failed', 'The request headers have invalid fields.', [{ field, message }]);
-
-/** The uploaded file's name (Content-Disposition) and type (Content-Type, application/octet-stream when none). */
-function describedFileOf(req: Request): { name: string; contentType: string } {
-  const disposition = req.get('content-disposition');
-  if (!disposition) throw refused('content-disposition', 'is required: attachment; filename="…"');
-  if (disposition.length > 2000) throw refused('content-disposition', 'must be at most 2000 characters');
-  const raw = fileNameIn(disposition);
-  if (raw === undefined) throw refused('content-disposition', 'must be attachment; filename="…" (or filename*=UTF-8\'\'…)');
-  const name = contracts.goodsFileName.safeParse(raw);
-  if (!name.success) throw new AppError(400, 'validation_failed', 'The request headers have invalid fields.', fieldErrors(name.error).map((e) => ({ ...e, field: 'content-disposition' })));
-  const type = contracts.mediaType.safeParse(req.get('content-type') ?? contracts.DEFAULT_MEDIA_TYPE);
-  if (!type.success) throw new AppError(400, 'validation_failed', 'The request headers have invalid fields.', fieldErrors(type.error).map((e) => ({ ...e, field: 'content-type' })));
-  return { name: name.data, contentType: type.data };
 }
 
 const TOKEN = "[!#$%&'*+.^_`|~0-9A-Za-z-]+";

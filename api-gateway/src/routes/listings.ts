@@ -1,4 +1,5 @@
 import { contracts } from '@market/common';
+import { FINAL_VERSION } from '../http/read-cache';
 import { cached, cacheHeader, forgetListing, jsonBody, type RouteDeps } from './deps';
 import { type AnyRoute, defineRoute } from './route';
 
@@ -11,7 +12,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       problems: [],
       handle: async ({ token, body }) => {
         const reply = await rpc.call('listings.create', body, { token });
-        await cache.invalidate(cached.listings);
+        await forgetListing(cache, reply.listing.id, reply.listing.version);
         return { status: 201, json: reply };
       },
     }),
@@ -20,7 +21,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       query: contracts.listingsQuery,
       // The search text last and encoded: no value of it can pass for another query's variant.
       cacheKey: ({ query }) => ({ resource: cached.listings, variant: `l${query.limit}o${query.offset}s${query.status ?? ''}u${query.sellerId ?? ''}q${encodeURIComponent(query.q ?? '')}` }),
-      success: { status: 200, description: 'A page of listings, newest first', schema: contracts.pageOf(contracts.listing) },
+      success: { status: 200, description: 'A page of listings, newest first', schema: contracts.listingPage },
       problems: [],
       handle: async ({ query, cached: entry }) => {
         const { body, hit } = await cache.read(entry!.key, () => rpc.call('listings.list', query, {}), entry!.found);
@@ -46,7 +47,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       problems: [403, 404, 409],
       handle: async ({ token, params, body }) => {
         const reply = await rpc.call('listings.update', { id: params.id, changes: body }, { token });
-        await forgetListing(cache, params.id);
+        await forgetListing(cache, params.id, reply.listing.version);
         return { status: 200, json: reply };
       },
     }),
@@ -57,7 +58,7 @@ export function listingRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       problems: [403, 404, 409],
       handle: async ({ token, params }) => {
         await rpc.call('listings.delete', { id: params.id }, { token });
-        await forgetListing(cache, params.id);
+        await forgetListing(cache, params.id, FINAL_VERSION);
         return { status: 204 };
       },
     }),

@@ -2,8 +2,6 @@ import { contracts } from '@market/common';
 import { forgetListing, type RouteDeps } from './deps';
 import { type AnyRoute, defineRoute } from './route';
 
-type OrderReply = { order: contracts.Order };
-
 export function orderRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
   return [
     defineRoute({
@@ -12,7 +10,7 @@ export function orderRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       success: { status: 201, description: 'The pending order and when its hold ends', schema: contracts.orderReply },
       problems: [403, 404, 409],
       handle: async ({ token, body }) => {
-        const reply = await rpc.call<OrderReply>('orders.create', body, { token });
+        const reply = await rpc.call('orders.create', body, { token });
         // The listing's status changed with the order: drop it now, so the client's next read never shows the old one.
         await forgetListing(cache, reply.order.listingId);
         return { status: 201, json: reply };
@@ -21,7 +19,7 @@ export function orderRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/orders', operationId: 'listOrders', tag: 'orders', access: 'signed-in', summary: "The caller's orders",
       query: contracts.ordersQuery,
-      success: { status: 200, description: "A page of the caller's orders", schema: contracts.pageOf(contracts.order) },
+      success: { status: 200, description: "A page of the caller's orders", schema: contracts.orderPage },
       problems: [],
       handle: async ({ token, query }) => ({ status: 200, json: await rpc.call('orders.list', query, { token }) }),
     }),
@@ -38,7 +36,7 @@ export function orderRoutes({ rpc, cache }: RouteDeps): AnyRoute[] {
       success: { status: 200, description: 'The cancelled order; the listing is for sale again', schema: contracts.orderReply },
       problems: [404, 409],
       handle: async ({ token, params }) => {
-        const reply = await rpc.call<OrderReply>('orders.cancel', { id: params.id }, { token });
+        const reply = await rpc.call('orders.cancel', { id: params.id }, { token });
         await forgetListing(cache, reply.order.listingId);
         return { status: 200, json: reply };
       },

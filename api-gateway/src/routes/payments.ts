@@ -1,12 +1,14 @@
 import { z } from 'zod';
-import { contracts, validate } from '@market/common';
+import { contracts } from '@market/common';
 import { forgetListing, type RouteDeps } from './deps';
 import { type AnyRoute, defineRoute } from './route';
 
-const idempotencyHeaders = z.object({ 'idempotency-key': contracts.idempotencyKey.optional() });
-const clientConfig = z.object({ stripe: z.object({ publishableKey: z.string() }).nullable() });
-
-type PaymentReply = z.infer<typeof contracts.paymentReply>;
+const idempotencyHeaders = z.object({
+  'idempotency-key': contracts.idempotencyKey
+    .optional()
+    .meta({ description: 'Makes a retry safe: a repeat with the same key answers the first result; the same key with a different body is a 422 (`idempotency_key_reused`).' }),
+});
+const clientConfig = z.object({ stripe: z.object({ publishableKey: z.string() }).nullable() }).meta({ id: 'ClientConfig' });
 
 const WAITING_FOR_BUYER = {
   status: 202,
@@ -17,7 +19,7 @@ const WAITING_FOR_BUYER = {
 };
 
 /** 202 while the payment waits for its buyer; the listing changes only once it is sold. */
-async function answerPayment(cache: RouteDeps['cache'], reply: PaymentReply, settledStatus: number): Promise<{ status: number; json: PaymentReply }> {
+async function answerPayment(cache: RouteDeps['cache'], reply: contracts.PaymentReply, settledStatus: number): Promise<{ status: number; json: contracts.PaymentReply }> {
   if (reply.payment.status === 'requires_action') return { status: 202, json: reply };
   await forgetListing(cache, reply.order.listingId);
   return { status: settledStatus, json: reply };
@@ -32,9 +34,8 @@ export function paymentRoutes({ rpc, cache, paymentTimeoutMs, stripePublishableK
       success: { status: 201, description: 'The payment and the completed order', schema: contracts.paymentReply },
       alsoSucceeds: [WAITING_FOR_BUYER],
       problems: [402, 404, 409, 422],
-      handle: async ({ token, body, req }) => {
-        const { 'idempotency-key': idempotencyKey } = validate(idempotencyHeaders, { 'idempotency-key': req.get('idempotency-key') }, 'headers');
-        const reply = await rpc.call<PaymentReply>('payments.create', { payment: body, ...(idempotencyKey ? { idempotencyKey } : {}) }, { token, timeoutMs: paymentTimeoutMs });
+      handle: async ({ token, body, headers: { 'idempotency-key': idempotencyKey } }) => {
+        const reply = await rpc.call('payments.create', { payment: body, ...(idempotencyKey ? { idempotencyKey } : {}) }, { token, timeoutMs: paymentTimeoutMs });
         return answerPayment(cache, reply, 201);
       },
     }),
@@ -45,7 +46,7 @@ export function paymentRoutes({ rpc, cache, paymentTimeoutMs, stripePublishableK
       success: { status: 200, description: 'The payment went through: the payment and the completed order', schema: contracts.paymentReply },
       alsoSucceeds: [{ ...WAITING_FOR_BUYER, description: 'Still waiting for the buyer (`requires_action`, with `nextAction`)' }],
       problems: [402, 404, 409],
-      handle: async ({ token, params }) => answerPayment(cache, await rpc.call<PaymentReply>('payments.refresh', params, { token, timeoutMs: paymentTimeoutMs }), 200),
+      handle: async ({ token, params }) => answerPayment(cache, await rpc.call('payments.refresh', params, { token, timeoutMs: paymentTimeoutMs }), 200),
     }),
     defineRoute({
       method: 'post', path: '/payments/:id/refund', operationId: 'refundPayment', tag: 'payments', access: 'admin',
@@ -61,7 +62,7 @@ export function paymentRoutes({ rpc, cache, paymentTimeoutMs, stripePublishableK
       ],
       problems: [403, 404, 409],
       handle: async ({ token, params }) => {
-        const reply = await rpc.call<PaymentReply>('payments.refund', params, { token, timeoutMs: paymentTimeoutMs });
+        const reply = await rpc.call('payments.refund', params, { token, timeoutMs: paymentTimeoutMs });
         return { status: reply.payment.status === 'refunded' ? 200 : 202, json: reply };
       },
     }),
@@ -87,7 +88,7 @@ export function paymentRoutes({ rpc, cache, paymentTimeoutMs, stripePublishableK
     defineRoute({
       method: 'get', path: '/payments', operationId: 'listPayments', tag: 'payments', access: 'signed-in', summary: "The caller's payments",
       query: contracts.paymentsQuery,
-      success: { status: 200, description: "The caller's payments", schema: z.object({ items: z.array(contracts.payment) }) },
+      success: { status: 200, description: "A page of the caller's settled payments, newest first", schema: contracts.paymentListReply },
       problems: [],
       handle: async ({ token, query }) => ({ status: 200, json: await rpc.call('payments.list', query, { token }) }),
     }),
@@ -100,9 +101,10 @@ export function paymentRoutes({ rpc, cache, paymentTimeoutMs, stripePublishableK
     }),
     defineRoute({
       method: 'get', path: '/coupons', operationId: 'listCoupons', tag: 'payments', access: 'admin', summary: 'List coupons (admin)',
-      success: { status: 200, description: 'Every coupon', schema: z.object({ items: z.array(contracts.coupon) }) },
+      query: contracts.couponsQuery,
+      success: { status: 200, description: 'A page of coupons, newest first', schema: contracts.couponListReply },
       problems: [403],
-      handle: async ({ token }) => ({ status: 200, json: await rpc.call('payments.listCoupons', {}, { token }) }),
+      handle: async ({ token, query }) => ({ status: 200, json: await rpc.call('payments.listCoupons', query, { token }) }),
     }),
   ];
 }

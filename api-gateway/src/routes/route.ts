@@ -1,6 +1,6 @@
 import express, { type Request, type Response, type Router } from 'express';
 import type { z } from 'zod';
-import { type Actor, AppError, forbidden, unauthorized, validate } from '@market/common';
+import { type Actor, type ParameterSource, problem, validate } from '@market/common';
 import { edgeRound } from '../http/edge-round';
 import type { CacheKey, CacheLookup } from '../http/read-cache';
 
@@ -15,13 +15,15 @@ export interface Reply {
   headers?: Record<string, string>;
 }
 
-export interface RouteInput<P, Q, B> {
+export interface RouteInput<P, Q, B, H = unknown> {
   actor: Actor | null;
   /** The caller's access token, verified here and forwarded so the service verifies it too. */
   token: string | null;
   params: P;
   query: Q;
   body: B;
+  /** The headers the route declares, parsed by its `headers` schema (others are not in it). */
+  headers: H;
   req: Request;
   /** A cacheable read's entry, and the lookup the request's Redis round trip already made, if it did. */
   cached?: { key: CacheKey; found?: CacheLookup };
@@ -36,9 +38,8 @@ export interface RouteInput<P, Q, B> {
  * is closed instead of being read to its end.
  */
 export interface RawBodySpec {
+  /** The 413's detail says it in MB (the catalogue's `payload_too_large` for a file). */
   maxBytes: number;
-  /** The 413's detail. */
-  tooLarge: string;
   /** For the OpenAPI document: what the body is and which headers go with it. */
   description: string;
 }
@@ -47,7 +48,7 @@ export interface RawBodySpec {
  * One gateway route: what it accepts (the same zod schemas the services validate with), who may call
  * it, and what it answers. The Express router and the OpenAPI document are both built from these.
  */
-export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType> {
+export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType = z.ZodType, B extends z.ZodType = z.ZodType, H extends z.ZodType = z.ZodType> {
   method: 'get' | 'post' | 'put' | 'patch' | 'delete';
   /** Express syntax: `/listings/:id`. */
   path: string;
@@ -61,7 +62,8 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   body?: B;
   /** Instead of a JSON `body`: the raw bytes (mounted before the JSON parser, see rawBodyRouter). */
   rawBody?: RawBodySpec;
-  headers?: z.ZodObject;
+  /** Request headers the route reads, validated like params and query (names in lower case; other headers pass by). */
+  headers?: H;
   /** `file`: the answer is a file's bytes in its own type, as an attachment (`raw` with a Buffer). */
   success: { status: number; description: string; schema?: z.ZodType; file?: boolean };
   /** Other successful answers (a 202 while something finishes elsewhere), documented beside `success`. */
@@ -72,21 +74,21 @@ export interface RouteSpec<P extends z.ZodType = z.ZodType, Q extends z.ZodType 
   problems: number[];
   /** A cacheable GET: the entry that answers it. Known before the rate limiter, so the lookup rides with the count. */
   cacheKey?(input: { params: z.infer<P>; query: z.infer<Q>; actor: Actor | null }): CacheKey;
-  handle(input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>>): Promise<Reply>;
+  handle(input: RouteInput<z.infer<P>, z.infer<Q>, z.infer<B>, z.infer<H>>): Promise<Reply>;
 }
 
 /** Erases the generic parameters so routes of different shapes fit in one table. */
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
-export type AnyRoute = RouteSpec<any, any, any>;
+export type AnyRoute = RouteSpec<any, any, any, any>;
 
-export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType>(spec: RouteSpec<P, Q, B>): RouteSpec<P, Q, B> {
+export function defineRoute<P extends z.ZodType, Q extends z.ZodType, B extends z.ZodType, H extends z.ZodType>(spec: RouteSpec<P, Q, B, H>): RouteSpec<P, Q, B, H> {
   return spec;
 }
 
 function authorize(access: Access, actor: Actor | null): void {
   if (access === 'anyone') return;
-  if (!actor) throw unauthorized();
-  if (access === 'admin' && actor.role !== 'admin') throw forbidden('Only an admin can do this.');
+  if (!actor) throw problem('unauthorized');
+  if (access === 'admin' && actor.role !== 'admin') throw problem('forbidden', 'adminOnly');
 }
 
 /** Mounts a route on the router, except a `rawBody` route, which rawBodyRouter mounts. */
@@ -125,10 +127,11 @@ async function handle(spec: AnyRoute, req: Request, res: Response): Promise<void
   // A cacheable read planned before the limiter (edge-round.ts) was parsed and keyed there already.
   const round = edgeRound();
   const planned = round?.cached?.route === spec ? round.cached : undefined;
-  const params = planned ? planned.params : spec.params ? validate(spec.params, req.params, 'path') : {};
-  const query = planned ? planned.query : spec.query ? validate(spec.query, req.query, 'query') : {};
+  const params = planned ? planned.params : parameters(spec, req, 'path');
+  const query = planned ? planned.query : parameters(spec, req, 'query');
   const body = spec.body ? validate(spec.body, req.body ?? {}, 'request body') : undefined;
-  const input: RouteInput<unknown, unknown, unknown> = { actor, token: actor ? (req.accessToken ?? null) : null, params, query, body, req };
+  const headers = parameters(spec, req, 'headers');
+  const input: RouteInput<unknown, unknown, unknown> = { actor, token: actor ? (req.accessToken ?? null) : null, params, query, body, headers, req };
   if (planned) input.cached = round?.cacheFound ? { key: planned.key, found: round.cacheFound } : { key: planned.key };
   else if (spec.cacheKey) input.cached = { key: spec.cacheKey({ params, query, actor }) };
   send(res, await spec.handle(input));
@@ -140,13 +143,14 @@ async function handleRawBody(spec: AnyRoute, rawBody: RawBodySpec, req: Request,
   try {
     const actor = req.actor ?? null;
     authorize(spec.access, actor);
-    const params = spec.params ? validate(spec.params, req.params, 'path') : {};
-    const query = spec.query ? validate(spec.query, req.query, 'query') : {};
+    const params = parameters(spec, req, 'path');
+    const query = parameters(spec, req, 'query');
+    const headers = parameters(spec, req, 'headers');
     const readRawBody = (): Promise<Buffer> => {
       reading = true;
       return readBytes(req, rawBody);
     };
-    send(res, await spec.handle({ actor, token: actor ? (req.accessToken ?? null) : null, params, query, body: undefined, req, readRawBody }));
+    send(res, await spec.handle({ actor, token: actor ? (req.accessToken ?? null) : null, params, query, body: undefined, headers, req, readRawBody }));
   } catch (err) {
     // Refused before its body was read (or while reading it): say so and hang up rather than take in up to maxBytes for nothing.
     if (!reading || !req.readableEnded) res.set('Connection', 'close');
@@ -154,12 +158,24 @@ async function handleRawBody(spec: AnyRoute, rawBody: RawBodySpec, req: Request,
   }
 }
 
+/** The route's path parameters, query or headers as its schema parses them (`{}` when it declares none). */
+function parameters(spec: AnyRoute, req: Request, source: ParameterSource): unknown {
+  switch (source) {
+    case 'path':
+      return spec.params ? validate(spec.params, req.params, 'path', source) : {};
+    case 'query':
+      return spec.query ? validate(spec.query, req.query, 'query', source) : {};
+    case 'headers':
+      return spec.headers ? validate(spec.headers, req.headers, 'request headers', source) : {};
+  }
+}
+
 /** The request's bytes, at most `maxBytes` (413 from its Content-Length or as soon as more arrive). Sent as they are: no Content-Encoding. */
-function readBytes(req: Request, { maxBytes, tooLarge }: RawBodySpec): Promise<Buffer> {
+function readBytes(req: Request, { maxBytes }: RawBodySpec): Promise<Buffer> {
   const coding = req.get('content-encoding')?.trim().toLowerCase() || 'identity';
-  if (coding !== 'identity') return Promise.reject(new AppError(400, 'unsupported_encoding', 'Send the file as it is, without a Content-Encoding.'));
+  if (coding !== 'identity') return Promise.reject(problem('unsupported_encoding', 'file'));
   const declared = Number(req.get('content-length'));
-  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(new AppError(413, 'payload_too_large', tooLarge));
+  if (Number.isFinite(declared) && declared > maxBytes) return Promise.reject(problem('payload_too_large', 'file', maxBytes));
   return new Promise<Buffer>((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -171,7 +187,7 @@ function readBytes(req: Request, { maxBytes, tooLarge }: RawBodySpec): Promise<B
       size += chunk.length;
       if (size <= maxBytes) return void chunks.push(chunk);
       stop();
-      reject(new AppError(413, 'payload_too_large', tooLarge));
+      reject(problem('payload_too_large', 'file', maxBytes));
     };
     const onEnd = (): void => {
       stop();
@@ -179,7 +195,7 @@ function readBytes(req: Request, { maxBytes, tooLarge }: RawBodySpec): Promise<B
     };
     const onBroken = (): void => {
       stop();
-      reject(new AppError(400, 'invalid_body', 'The request body could not be read: the upload ended before its Content-Length.'));
+      reject(problem('invalid_body', 'truncated'));
     };
     req.on('data', onData).on('end', onEnd).on('error', onBroken).on('close', onBroken);
   });

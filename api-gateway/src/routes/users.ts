@@ -1,5 +1,6 @@
 import { contracts, TOKEN_RESPONSE_HEADERS } from '@market/common';
 import type { UpstreamResponse } from '../http/users-client';
+import { FINAL_VERSION } from '../http/read-cache';
 import { cached, cacheHeader, jsonBody, type RouteDeps } from './deps';
 import { type AnyRoute, defineRoute, type Reply } from './route';
 
@@ -34,14 +35,16 @@ export function userRoutes({ users, cache }: RouteDeps): AnyRoute[] {
       method: 'post', path: '/signin', operationId: 'signIn', tag: 'users', access: 'anyone', summary: 'Sign in',
       body: contracts.signinBody,
       success: { status: 200, description: 'A new session', schema: contracts.sessionReply },
-      problems: [],
+      // The same 401 for an unknown email and a wrong password (`invalid_credentials`).
+      problems: [401],
       handle: async ({ body }) => withTokens(await users.send('POST', '/signin', { body })),
     }),
     defineRoute({
       method: 'post', path: '/token/refresh', operationId: 'refreshToken', tag: 'users', access: 'anyone', summary: 'Rotate a refresh token',
       body: contracts.refreshBody,
       success: { status: 200, description: 'New tokens; the presented refresh token stops working', schema: contracts.tokensReply },
-      problems: [],
+      // Unknown, expired, revoked or already rotated (`invalid_refresh_token`).
+      problems: [401],
       handle: async ({ body }) => withTokens(await users.send('POST', '/token/refresh', { body })),
     }),
     defineRoute({
@@ -68,7 +71,7 @@ export function userRoutes({ users, cache }: RouteDeps): AnyRoute[] {
     defineRoute({
       method: 'get', path: '/users', operationId: 'listUsers', tag: 'users', access: 'anyone', summary: 'List public profiles',
       query: contracts.usersQuery,
-      success: { status: 200, description: 'A page of public profiles', schema: contracts.pageOf(contracts.publicUser) },
+      success: { status: 200, description: 'A page of public profiles', schema: contracts.publicUserPage },
       problems: [],
       handle: async ({ query }) => passThrough(await users.send('GET', `/users?limit=${query.limit}&offset=${query.offset}`)),
     }),
@@ -117,7 +120,7 @@ export function userRoutes({ users, cache }: RouteDeps): AnyRoute[] {
       problems: [403, 404, 409],
       handle: async ({ params, req }) => {
         const up = await users.send('DELETE', `/users/${params.id}`, { authorization: req.get('authorization') });
-        if (up.status < 300) await cache.invalidate(cached.user(params.id));
+        if (up.status < 300) await cache.forget(cached.user(params.id), FINAL_VERSION);
         return passThrough(up);
       },
     }),

@@ -1,7 +1,7 @@
 import { createPublicKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
-import { AppError } from '../errors';
+import { type AppError, problem } from '../errors';
 import { keyIdOf } from './keys';
 
 export const ROLES = ['user', 'admin'] as const;
@@ -31,8 +31,8 @@ const claimsSchema = z.object({
   exp: z.number().int(),
 });
 
-const invalidToken = (): AppError => new AppError(401, 'invalid_token', 'The access token is not valid.');
-const tokenExpired = (): AppError => new AppError(401, 'token_expired', 'The access token has expired.');
+const invalidToken = (): AppError => problem('invalid_token', 'invalid');
+const tokenExpired = (): AppError => problem('token_expired');
 
 export interface TokenSigner {
   sign(actor: TokenActor): string;
@@ -111,12 +111,12 @@ function headerKid(token: string): string | undefined {
 export function bearerToken(header: string | undefined): string | undefined {
   if (header === undefined) return undefined;
   const match = /^Bearer ([A-Za-z0-9._~+/-]+=*)$/.exec(header);
-  if (!match?.[1]) throw new AppError(401, 'invalid_token', 'The Authorization header must be "Bearer <access token>".');
+  if (!match?.[1]) throw problem('invalid_token', 'scheme');
   return match[1];
 }
 
-/** For RPC handlers: the verified caller, or a 401 when the request came without one. */
+/** For any entry point (an RPC handler's `actor`, users-service's `actorFromRequest`): the verified caller, or a 401 when there is none. */
 export function requireActor<A extends Actor>(actor: A | null): A {
-  if (!actor) throw new AppError(401, 'unauthorized', 'Sign in to do this: send a valid access token.');
+  if (!actor) throw problem('unauthorized');
   return actor;
 }

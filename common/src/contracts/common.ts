@@ -1,7 +1,8 @@
 import { z } from 'zod';
 
 export const id = z.uuid({ message: 'must be a UUID' });
-export const isoTimestamp = z.string();
+/** An ISO 8601 UTC timestamp as the services write it (`Date#toISOString`); documented as `date-time`. */
+export const isoTimestamp = z.string().meta({ format: 'date-time' });
 
 /** `?limit=` 1..100 (default 20) and `?offset=` >= 0; anything else is a 400. */
 export const pageQuery = {

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, isoTimestamp, pageQuery, text } from './common';
+import { id, isoTimestamp, pageOf, pageQuery, text } from './common';
 import { amountProblem, currency, DEFAULT_CURRENCY, MAX_AMOUNT, MINOR_UNIT_DESCRIPTION, minorUnits } from './money';
 
 export const LISTING_STATUSES = ['available', 'reserved', 'sold'] as const;
@@ -24,11 +24,18 @@ export const createListingBody = z
     if (!Number.isInteger(body.priceCents) || body.priceCents < 1 || body.priceCents > MAX_AMOUNT) return;
     const problem = amountProblem(body.priceCents, body.currency ?? DEFAULT_CURRENCY);
     if (problem) ctx.addIssue({ code: 'custom', path: ['priceCents'], message: problem.message });
-  });
+  })
+  .meta({ id: 'CreateListingRequest', examples: [{ title: 'Two tickets for Saturday', description: 'Row 12, seats 5 and 6.', priceCents: 2500, currency: 'usd' }] });
 export const updateListingBody = z
   .object({ title: title.optional(), description: description.optional(), priceCents: priceCents.optional() })
   .strict()
-  .refine((b) => Object.keys(b).length > 0, 'must change at least one field');
+  .refine((b) => Object.keys(b).length > 0, 'must change at least one field')
+  .meta({
+    id: 'UpdateListingRequest',
+    description: "At least one field. A new `priceCents` must be one the listing's currency can be charged (`invalid_price` otherwise).",
+    minProperties: 1,
+    examples: [{ priceCents: 2000 }],
+  });
 /** `q`: listings whose title or description contains it, whatever the case. */
 const searchText = text({ max: 100 }).meta({ description: 'Listings whose title or description contains this text (case-insensitive), 1..100 characters.' });
 export const listingsQuery = z.object({ ...pageQuery, status: z.enum(LISTING_STATUSES).optional(), sellerId: id.optional(), q: searchText.optional() }).strict();
@@ -44,9 +51,12 @@ export const listing = z.object({
   version: z.number().int(),
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,
-});
+}).meta({ id: 'Listing' });
 export type Listing = z.infer<typeof listing>;
-export const listingReply = z.object({ listing });
+export const listingReply = z.object({ listing }).meta({ id: 'ListingReply' });
+export const listingPage = pageOf(listing).meta({ id: 'ListingPage' });
+/** `listings.release`: null when the listing is gone (its seller was deleted while it was reserved, so the release withdrew it). */
+export const releasedListingReply = z.object({ listing: listing.nullable() });
 
 // ---- the goods a seller attaches to a listing, handed to its buyer once the order is complete ----
 // Kept apart from the listing itself: no listing reply, event or cache entry ever holds them.
@@ -81,17 +91,17 @@ export const mediaType = z
 
 const goodsFileBase64 = z.base64('must be base64').max(BASE64_MAX, `must hold at most ${GOODS_FILE_MAX_BYTES} bytes`);
 
-export const putGoodsTextBody = z.object({ text: goodsText }).strict();
+export const putGoodsTextBody = z.object({ text: goodsText }).strict().meta({ id: 'PutGoodsTextRequest', examples: [{ text: 'Ticket code: 4F7Q-9K2M' }] });
 
 export const goodsFileInfo = z.object({
   name: z.string(),
   size: z.number().int().min(1).meta({ description: 'In bytes' }),
   contentType: z.string(),
-});
+}).meta({ id: 'GoodsFileInfo' });
 /** What the seller attached: a text, a file, both, or (before anything is attached) neither. */
-export const goods = z.object({ text: z.string().optional(), file: goodsFileInfo.optional() });
+export const goods = z.object({ text: z.string().optional(), file: goodsFileInfo.optional() }).meta({ id: 'Goods' });
 export type Goods = z.infer<typeof goods>;
-export const goodsReply = z.object({ goods });
+export const goodsReply = z.object({ goods }).meta({ id: 'GoodsReply' });
 /** `listings.goodsFile`: the file itself. */
 export const goodsFileReply = z.object({ name: z.string(), contentType: z.string(), contentBase64: z.string() });
 export type GoodsFileContent = z.infer<typeof goodsFileReply>;

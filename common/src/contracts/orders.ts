@@ -1,11 +1,11 @@
 import { z } from 'zod';
-import { id, isoTimestamp, pageQuery } from './common';
+import { id, isoTimestamp, pageOf, pageQuery } from './common';
 import { goodsFileInfo } from './listings';
 import { minorUnits } from './money';
 
 export const ORDER_STATUSES = ['pending', 'complete', 'cancelled', 'expired', 'refunded'] as const;
 
-export const createOrderBody = z.object({ listingId: id }).strict();
+export const createOrderBody = z.object({ listingId: id }).strict().meta({ id: 'CreateOrderRequest', examples: [{ listingId: '3f0c9a52-8a0e-4f8e-9d55-0b5c2f1e7a10' }] });
 export const ordersQuery = z.object({ ...pageQuery, status: z.enum(ORDER_STATUSES).optional() }).strict();
 
 export const order = z.object({
@@ -18,15 +18,16 @@ export const order = z.object({
   expiresAt: isoTimestamp,
   createdAt: isoTimestamp,
   updatedAt: isoTimestamp,
-});
+}).meta({ id: 'Order' });
 export type Order = z.infer<typeof order>;
-export const orderReply = z.object({ order });
+export const orderReply = z.object({ order }).meta({ id: 'OrderReply' });
+export const orderPage = pageOf(order).meta({ id: 'OrderPage' });
 
 /** A place in a listing's waiting list; `position` is 1 for the next person to get the listing. */
-export const waitlistEntry = z.object({ listingId: id, position: z.number().int().min(1), joinedAt: isoTimestamp });
+export const waitlistEntry = z.object({ listingId: id, position: z.number().int().min(1), joinedAt: isoTimestamp }).meta({ id: 'WaitlistEntry' });
 export type WaitlistEntry = z.infer<typeof waitlistEntry>;
-export const waitlistEntryReply = z.object({ entry: waitlistEntry });
-export const waitlistReply = z.object({ items: z.array(waitlistEntry) });
+export const waitlistEntryReply = z.object({ entry: waitlistEntry }).meta({ id: 'WaitlistEntryReply' });
+export const waitlistReply = z.object({ items: z.array(waitlistEntry) }).meta({ id: 'WaitlistPlaces' });
 
 /**
  * What the buyer of a complete order gets: the seller's text, and for a file a fresh signed link
@@ -40,9 +41,9 @@ export const orderGoods = z.object({
       expiresAt: isoTimestamp,
     })
     .optional(),
-});
+}).meta({ id: 'OrderGoods' });
 export type OrderGoods = z.infer<typeof orderGoods>;
-export const orderGoodsReply = z.object({ goods: orderGoods });
+export const orderGoodsReply = z.object({ goods: orderGoods }).meta({ id: 'OrderGoodsReply' });
 
 /** A download link's token: 32 random bytes, base64url. */
 export const downloadToken = z.string().regex(/^[A-Za-z0-9_-]{43}$/, 'must be a download token');

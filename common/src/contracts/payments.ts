@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { id, isoTimestamp } from './common';
+import { id, isoTimestamp, pageOf, pageQuery } from './common';
 import { MINIMUM_EXAMPLES, minorUnits } from './money';
 import { order } from './orders';
 
@@ -26,8 +26,14 @@ export const createPaymentBody = z
     paymentMethod: z.string().regex(/^pm_[A-Za-z0-9_]{1,100}$/, 'must be a payment method id such as pm_card_visa').optional(),
     couponCode: couponCode.optional().meta({ description: COUPON_RULE }),
   })
-  .strict();
-export const paymentsQuery = z.object({ orderId: id.optional() }).strict();
+  .strict()
+  .meta({
+    id: 'CreatePaymentRequest',
+    description: '`paymentMethod` is required unless a coupon covers the whole price (`payment_method_required` otherwise).',
+    examples: [{ orderId: '5b1d7c3e-2f4a-4c8b-9e61-7d2a0f3b9c44', paymentMethod: 'pm_card_visa' }],
+  });
+export const paymentsQuery = z.object({ ...pageQuery, orderId: id.optional() }).strict();
+export const couponsQuery = z.object(pageQuery).strict();
 export const idempotencyKey = z.string().regex(/^[A-Za-z0-9_.:-]{1,100}$/, 'must be 1-100 letters, digits or _.:-');
 
 export const createCouponBody = z
@@ -35,9 +41,13 @@ export const createCouponBody = z
     code: couponCode.optional(),
     percentOff: z.number().int('must be a whole number').min(1).max(100).meta({ description: COUPON_RULE }),
     maxRedemptions: z.number().int().min(1).max(1_000_000).optional(),
-    expiresAt: z.iso.datetime({ offset: true, message: 'must be an ISO 8601 timestamp' }).optional(),
+    expiresAt: z.iso
+      .datetime({ offset: true, message: 'must be an ISO 8601 timestamp' })
+      .optional()
+      .meta({ description: 'When it stops working; must be in the future (`coupon_expiry_in_past` otherwise). None: it never expires.' }),
   })
-  .strict();
+  .strict()
+  .meta({ id: 'CreateCouponRequest', examples: [{ code: 'SPRING-25', percentOff: 25, maxRedemptions: 100 }] });
 
 export const payment = z.object({
   id,
@@ -64,9 +74,11 @@ export const payment = z.object({
   refundStatus: z.enum(['pending', 'succeeded', 'failed']).optional().meta({ description: 'Once a refund was asked for: where it stands at the provider' }),
   disputeStatus: z.string().optional().meta({ description: "Once the buyer disputed the charge with their bank: the dispute's status at the provider" }),
   createdAt: isoTimestamp,
-});
+}).meta({ id: 'Payment' });
 export type Payment = z.infer<typeof payment>;
-export const paymentReply = z.object({ payment, order });
+export const paymentReply = z.object({ payment, order }).meta({ id: 'PaymentReply' });
+export type PaymentReply = z.infer<typeof paymentReply>;
+export const paymentListReply = pageOf(payment).meta({ id: 'PaymentPage' });
 
 export const coupon = z.object({
   id,
@@ -76,9 +88,10 @@ export const coupon = z.object({
   redemptions: z.number().int(),
   expiresAt: isoTimestamp.nullable(),
   createdAt: isoTimestamp,
-});
+}).meta({ id: 'Coupon' });
 export type Coupon = z.infer<typeof coupon>;
-export const couponReply = z.object({ coupon });
+export const couponReply = z.object({ coupon }).meta({ id: 'CouponReply' });
+export const couponListReply = pageOf(coupon).meta({ id: 'CouponPage' });
 
 /** A PaymentIntent id as Stripe (or the sandbox) writes it. */
 export const providerRef = z.string().regex(/^pi_[A-Za-z0-9_]{1,200}$/, 'must be a PaymentIntent id such as pi_123');
@@ -89,8 +102,9 @@ export const sandboxAuthenticateBody = z
     clientSecret: z.string().min(1).max(300),
     outcome: z.enum(['complete', 'fail']).meta({ description: "The buyer's answer in the 3-D Secure challenge: pass it, or fail it" }),
   })
-  .strict();
-export const sandboxIntentReply = z.object({ status: z.string().meta({ description: "The PaymentIntent's status after the challenge" }) });
+  .strict()
+  .meta({ id: 'SandboxAuthenticateRequest', examples: [{ clientSecret: 'pi_123_secret_456', outcome: 'complete' }] });
+export const sandboxIntentReply = z.object({ status: z.string().meta({ description: "The PaymentIntent's status after the challenge" }) }).meta({ id: 'SandboxIntentReply' });
 
 /** The raw webhook request as the gateway received it: the signature covers the exact bytes. */
 export const stripeWebhook = z
@@ -100,6 +114,8 @@ export const stripeWebhook = z
     signature: z.string().max(2000),
   })
   .strict();
+/** What became of a verified webhook's event: acted on, seen before (Stripe delivers again), or of no interest. */
+export const stripeWebhookReply = z.object({ received: z.literal(true), outcome: z.enum(['handled', 'duplicate', 'ignored']) });
 
 export const paymentsRpc = {
   create: z.object({ payment: createPaymentBody, idempotencyKey: idempotencyKey.optional() }).strict(),
@@ -109,5 +125,5 @@ export const paymentsRpc = {
   sandboxAuthenticate: sandboxIntentParams.extend(sandboxAuthenticateBody.shape).strict(),
   list: paymentsQuery,
   createCoupon: createCouponBody,
-  listCoupons: z.object({}).strict(),
+  listCoupons: couponsQuery,
 };

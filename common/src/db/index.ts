@@ -1,4 +1,5 @@
 import knex, { type Knex } from 'knex';
+import { retry } from '../jobs';
 import type { Logger } from '../logger';
 
 export type { Knex };
@@ -143,13 +144,12 @@ const DEADLOCK_ATTEMPTS = 4;
  * `work` must touch nothing but the transaction (it may run more than once).
  */
 export async function transact<T>(db: Knex, work: (trx: Knex.Transaction) => Promise<T>, config?: Knex.TransactionConfig): Promise<T> {
-  for (let attempt = 1; ; attempt += 1) {
-    try {
-      return await db.transaction(work, config);
-    } catch (err) {
-      if ((err as { code?: unknown })?.code !== 'ER_LOCK_DEADLOCK' || attempt >= DEADLOCK_ATTEMPTS) throw err;
-      // A short random pause so the two victims of one deadlock do not meet again in the same order.
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * attempt));
-    }
-  }
+  return retry(() => db.transaction(work, config), {
+    maxAttempts: DEADLOCK_ATTEMPTS,
+    isFinal: (err) => (err as { code?: unknown })?.code !== 'ER_LOCK_DEADLOCK',
+    // A short random pause (up to 20, 40, 60 ms) so the two victims of one deadlock do not meet again in the same order.
+    baseMs: 20,
+    maxMs: 60,
+    jitter: true,
+  });
 }

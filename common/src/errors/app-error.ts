@@ -61,12 +61,6 @@ export interface SerializedAppError {
   extensions?: ProblemExtensions;
 }
 
-export const notFound = (what: string): AppError => new AppError(404, 'not_found', `${what} was not found.`);
-export const forbidden = (detail: string): AppError => new AppError(403, 'forbidden', detail);
-export const unauthorized = (detail = 'Sign in to do this: send a valid access token.'): AppError =>
-  new AppError(401, 'unauthorized', detail);
-export const unavailable = (detail: string): AppError => new AppError(503, 'service_unavailable', detail);
-
 const TRANSIENT_CODES = new Set([
   'ECONNREFUSED',
   'ECONNRESET',
@@ -87,13 +81,4 @@ export function isTransientInfrastructureError(err: unknown): boolean {
   if (typeof code === 'string' && TRANSIENT_CODES.has(code)) return true;
   if (name === 'KnexTimeoutError') return true;
   return typeof message === 'string' && /Connection is closed|Stream isn't writeable|connect ECONNREFUSED/.test(message);
-}
-
-/** Maps anything thrown to an AppError; unknown errors become an opaque 500 (details go to the log only). */
-export function toAppError(err: unknown): AppError {
-  if (err instanceof AppError) return err;
-  if (isTransientInfrastructureError(err)) {
-    return unavailable('A backing service is not answering right now. Please try again shortly.');
-  }
-  return new AppError(500, 'internal_error', 'Something went wrong on our side. Please try again.');
 }

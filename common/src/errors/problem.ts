@@ -1,5 +1,6 @@
 import type { ErrorRequestHandler, RequestHandler, Response } from 'express';
-import { AppError, toAppError } from './app-error';
+import type { AppError } from './app-error';
+import { problem, toAppError } from './catalogue';
 import { currentRequestId } from '../logger/context';
 import type { Logger } from '../logger';
 
@@ -40,10 +41,10 @@ export function sendProblem(res: Response, err: AppError): void {
 /** body-parser's errors carry `type`; turn the ones a client causes into their problems. */
 function fromBodyParser(err: unknown): AppError | undefined {
   const type = (err as { type?: unknown })?.type;
-  if (type === 'entity.parse.failed') return new AppError(400, 'malformed_json', 'The request body is not valid JSON.');
-  if (type === 'entity.too.large') return new AppError(413, 'payload_too_large', 'The request body is larger than 100 kB.');
+  if (type === 'entity.parse.failed') return problem('malformed_json');
+  if (type === 'entity.too.large') return problem('payload_too_large', 'jsonBody');
   if (type === 'encoding.unsupported' || type === 'charset.unsupported') {
-    return new AppError(400, 'unsupported_encoding', 'The request body encoding is not supported.');
+    return problem('unsupported_encoding', 'bodyParser');
   }
   return undefined;
 }
@@ -58,7 +59,7 @@ export function problemHandler(logger: Logger): ErrorRequestHandler {
 }
 
 export const notFoundHandler: RequestHandler = (req, _res, next) => {
-  next(new AppError(404, 'route_not_found', `There is no ${req.method} ${req.path} route.`));
+  next(problem('route_not_found', req.method, req.path));
 };
 
 export function describeError(err: unknown): Record<string, unknown> {

@@ -1,12 +1,11 @@
 import { randomUUID } from 'node:crypto';
-import type { Channel, ConfirmChannel } from 'amqplib';
 import type { ServiceIdentity } from '../auth';
 import type { Knex, Migration } from '../db';
-import { describeError } from '../errors';
+import { BackgroundJob } from '../jobs';
 import { currentContext, type Logger } from '../logger';
-import type { Broker } from '../rpc/broker';
-import { contextHeaders } from '../rpc/envelope';
-import type { EventMap, EventType } from '../contracts/events';
+import { type Broker, ManagedChannel, type RawChannel } from '../messaging';
+import { contextHeaders } from '../messaging/context';
+import { type EventMap, eventSchemas, type EventType } from '../contracts/events';
 
 /** An event on the bus; for a union of types it is a discriminated union, so `type` narrows `payload`. */
 export type EventEnvelope<T extends EventType = EventType> = {
@@ -20,7 +19,7 @@ export function eventsExchange(prefix: string): string {
   return `${prefix}.events`;
 }
 
-export async function declareEventsExchange(channel: Channel, prefix: string): Promise<string> {
+export async function declareEventsExchange(channel: RawChannel, prefix: string): Promise<string> {
   const exchange = eventsExchange(prefix);
   await channel.assertExchange(exchange, 'topic', { durable: true });
   return exchange;
@@ -87,25 +86,32 @@ export interface OutboxOptions {
   pollMs?: number;
 }
 
+/** Rows relayed per transaction. */
+const BATCH = 200;
+
 /**
  * Transactional outbox: `publish` writes the event in the caller's transaction, so an event exists
- * exactly when the change it describes was committed. A relay sends the rows with publisher confirms
- * and deletes them only after the broker has them; consumers de-duplicate by event id.
+ * exactly when the change it describes was committed. A relay sends the rows on a managed channel and
+ * deletes them only once the broker has confirmed them; consumers de-duplicate by event id. While the
+ * broker is away the rows wait in the table; a relay cut off mid-batch waits (bounded) for the broker.
  */
 export class Outbox {
-  private channel: ConfirmChannel | undefined;
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
-  private again = false;
+  private channel: ManagedChannel | undefined;
+  private readonly relay: BackgroundJob;
 
   constructor(
     private readonly db: Knex,
     private readonly broker: Broker,
     private readonly options: OutboxOptions,
-  ) {}
+  ) {
+    this.relay = new BackgroundJob({ name: 'outbox relay', run: () => this.relayAll(), logger: options.logger, intervalMs: options.pollMs ?? 1000 });
+  }
 
   /** Records an event inside `trx`; it is relayed as soon as the transaction commits. */
   async publish<T extends EventType>(trx: Knex.Transaction, type: T, payload: EventMap[T]): Promise<void> {
+    const checked = eventSchemas[type].safeParse(payload);
+    // A payload its schema refuses is a bug in the publishing service: fail its transaction, not every consumer.
+    if (!checked.success) throw new Error(`${type} event payload does not match its schema: ${checked.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
     const ctx = currentContext();
     await trx('outbox').insert({
       event_id: randomUUID(),
@@ -119,76 +125,60 @@ export class Outbox {
   }
 
   async start(): Promise<void> {
-    await this.broker.onConnect(async (scope) => {
-      const channel = await scope.confirmChannel();
-      await declareEventsExchange(channel, this.options.prefix);
-      this.channel = channel;
-      this.nudge();
-      return () => {
-        if (this.channel === channel) this.channel = undefined;
-      };
-    }, 'outbox');
-    this.timer = setInterval(() => this.nudge(), this.options.pollMs ?? 1000);
-    this.timer.unref();
+    this.channel = await ManagedChannel.open(this.broker, {
+      name: 'outbox',
+      setup: async ({ channel }) => void (await declareEventsExchange(channel, this.options.prefix)),
+      // Rows written while the broker was away go out as soon as it is back.
+      onReady: () => this.nudge(),
+    });
+    this.relay.start();
   }
 
   async stop(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.relay.stop();
     const channel = this.channel;
     this.channel = undefined;
-    await channel?.close().catch(() => undefined);
+    await channel?.close();
   }
 
   /** Relays pending rows now (coalescing with a relay already running). */
   nudge(): void {
-    if (this.running) {
-      this.again = true;
-      return;
-    }
-    this.running = this.relayAll()
-      .catch((err: unknown) => {
-        this.options.logger.warn('outbox relay failed; will retry', { err: describeError(err).message });
-      })
-      .finally(() => {
-        this.running = undefined;
-        if (this.again) {
-          this.again = false;
-          this.nudge();
-        }
-      });
+    this.relay.nudge();
   }
 
   /** Resolves when everything written so far has been relayed (used by tests and shutdown). */
   async flush(): Promise<void> {
     do {
       this.nudge();
-      await this.running;
-    } while ((await this.db('outbox').count({ n: '*' }).first())?.n !== 0 && this.channel);
+      await this.relay.idle();
+    } while ((await this.db('outbox').count({ n: '*' }).first())?.n !== 0 && this.channel?.ready);
   }
 
   private async relayAll(): Promise<void> {
-    while (this.channel && (await this.relayBatch(this.channel)) > 0);
+    const channel = this.channel;
+    while (channel?.ready && (await this.relayBatch(channel)) > 0);
   }
 
-  private async relayBatch(channel: ConfirmChannel): Promise<number> {
+  private async relayBatch(channel: ManagedChannel): Promise<number> {
     const exchange = eventsExchange(this.options.prefix);
     return this.db.transaction(async (trx) => {
       // SKIP LOCKED lets several replicas relay side by side without sending a row twice.
-      const rows = (await trx('outbox').select('*').orderBy('seq').limit(200).forUpdate().skipLocked()) as OutboxRow[];
+      const rows = (await trx('outbox').select('*').orderBy('seq').limit(BATCH).forUpdate().skipLocked()) as OutboxRow[];
       if (!rows.length) return 0;
-      for (const row of rows) {
+      const confirms = rows.map((row) => {
         const envelope = { id: row.event_id, type: row.type, occurredAt: new Date(row.occurred_at).toISOString(), payload: JSON.parse(row.payload) as unknown };
         const body = Buffer.from(JSON.stringify(envelope));
-        channel.publish(exchange, row.type, body, {
+        return channel.publish(exchange, row.type, body, {
           messageId: row.event_id,
           type: row.type,
           contentType: 'application/json',
           persistent: true,
           headers: { ...contextHeaders({ requestId: row.request_id, traceparent: row.traceparent }), ...this.options.identity.headers(eventFacts(row.event_id, row.type), body) },
         });
-      }
-      await channel.waitForConfirms();
+      });
+      // Every row's fate is known before any is deleted; one unconfirmed keeps the whole batch for the next run.
+      const refused = (await Promise.allSettled(confirms)).find((outcome) => outcome.status === 'rejected');
+      if (refused) throw refused.reason;
       await trx('outbox').whereIn('seq', rows.map((r) => r.seq)).delete();
       return rows.length;
       // READ COMMITTED: the rows taken and nothing else. Under REPEATABLE READ the scan's next-key locks

@@ -1,5 +1,5 @@
 import express, { type Request, type RequestHandler } from 'express';
-import { AppError } from '../errors/app-error';
+import { problem } from '../errors/catalogue';
 
 /** What a JSON route reads: `application/json` and the RFC 6839 `+json` suffixes, any parameters. */
 const JSON_TYPES = ['application/json', 'application/*+json'];
@@ -29,11 +29,11 @@ export function readJsonBody({ limit }: { limit: string }): RequestHandler {
   const parse = express.json({ limit, type: JSON_TYPES });
   return (req, res, next) => {
     if (!declaresBody(req)) return next();
-    if (!req.is(JSON_TYPES)) return next(new AppError(415, 'unsupported_media_type', 'This route reads JSON: send the body with Content-Type: application/json.'));
+    if (!req.is(JSON_TYPES)) return next(problem('unsupported_media_type', 'notJson'));
     const coding = req.get('content-encoding')?.trim().toLowerCase() || 'identity';
     if (!CODINGS.has(coding)) {
       res.set('Accept-Encoding', 'gzip, deflate');
-      return next(new AppError(400, 'unsupported_encoding', 'The Content-Encoding of the request body is not supported: send it uncompressed, as gzip or as deflate.'));
+      return next(problem('unsupported_encoding', 'json'));
     }
     parse(req, res, (err?: unknown) => next(err === undefined ? undefined : asBodyProblem(err)));
   };
@@ -49,11 +49,11 @@ function declaresBody(req: Request): boolean {
 function asBodyProblem(err: unknown): unknown {
   const { type, status } = err as { type?: unknown; status?: unknown };
   if (typeof type === 'string' && MAPPED_ELSEWHERE.has(type)) return err;
-  if (type === 'charset.unsupported') return new AppError(415, 'unsupported_media_type', 'JSON request bodies must be UTF-8.');
+  if (type === 'charset.unsupported') return problem('unsupported_media_type', 'charset');
   // What is left from body-parser with a 4xx is the client's bytes: a stream that does not inflate,
   // a length that does not match, an upload cut short. Anything else is ours and stays a 500.
   if (typeof status === 'number' && status >= 400 && status < 500) {
-    return new AppError(400, 'invalid_body', 'The request body could not be read: it does not match its Content-Encoding or Content-Length.');
+    return problem('invalid_body', 'encoding');
   }
   return err;
 }

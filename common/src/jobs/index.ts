@@ -15,24 +15,32 @@ export function backoffMs(attempt: number, { baseMs = 250, maxMs = 5000 }: Backo
 
 export interface RetryOptions extends BackoffOptions {
   /** Stop trying once this much time has passed since the first attempt (the last attempt gets what is left). */
-  budgetMs: number;
+  budgetMs?: number;
+  /** Stop after this many attempts. Give this, `budgetMs`, or both. */
+  maxAttempts?: number;
   /** Attempts never get less than this; with less left, the retrying stops. */
   minAttemptMs?: number;
   /** A final answer (a 4xx, say) is thrown at once; anything else is tried again. */
   isFinal?: (err: unknown) => boolean;
+  /** Waits a random part of each backoff, so that rivals failing together do not retry in step. */
+  jitter?: boolean;
+  /** Runs before each wait, e.g. to show the work is still alive (a heartbeat, a log line). */
+  beforeRetry?: (err: unknown, attemptNumber: number) => Promise<void> | void;
 }
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
- * Runs `attempt` until it succeeds, throws a final error, or the time budget is spent; the last error
- * is thrown then. Each attempt is told how long it may take, so a caller can pass it on as a timeout.
+ * Runs `attempt` until it succeeds, throws a final error, or the time budget or the attempts are spent;
+ * the last error is thrown then. Each attempt is told how long it may take (Infinity without a budget),
+ * so a caller can pass it on as a timeout.
  */
-export async function retry<T>(attempt: (timeoutMs: number, attemptNumber: number) => Promise<T>, options: RetryOptions): Promise<T> {
-  const deadline = Date.now() + options.budgetMs;
+export async function retry<T>(attempt: (timeoutMs: number, attemptNumber: number) => Promise<T>, options: RetryOptions & ({ budgetMs: number } | { maxAttempts: number })): Promise<T> {
+  const deadline = options.budgetMs === undefined ? Infinity : Date.now() + options.budgetMs;
+  const maxAttempts = options.maxAttempts ?? Infinity;
   const minAttemptMs = options.minAttemptMs ?? 100;
   let lastError: unknown = new Error('no attempt fitted in the time budget');
-  for (let n = 0; ; n++) {
+  for (let n = 0; n < maxAttempts; n++) {
     const left = deadline - Date.now();
     if (left < minAttemptMs) break;
     try {
@@ -41,7 +49,10 @@ export async function retry<T>(attempt: (timeoutMs: number, attemptNumber: numbe
       if (options.isFinal?.(err)) throw err;
       lastError = err;
     }
-    await sleep(Math.min(backoffMs(n, options), Math.max(0, deadline - Date.now())));
+    if (n + 1 >= maxAttempts) break;
+    await options.beforeRetry?.(lastError, n);
+    const wait = backoffMs(n, options) * (options.jitter ? Math.random() : 1);
+    await sleep(Math.min(wait, Math.max(0, deadline - Date.now())));
   }
   throw lastError;
 }
@@ -69,14 +80,17 @@ export class BackgroundJob {
 
   constructor(private readonly options: BackgroundJobOptions) {}
 
-  /** Starts the timer (if any) and runs once now. */
-  start(): void {
+  /**
+   * Starts the timer (if any) and runs once now, unless `runNow` is false: a job whose work needs
+   * something not there yet (a broker connection) is nudged by whatever brings it.
+   */
+  start({ runNow = true }: { runNow?: boolean } = {}): void {
     this.stopped = false;
     if (this.options.intervalMs && !this.timer) {
       this.timer = setInterval(() => this.nudge(), this.options.intervalMs);
       this.timer.unref();
     }
-    this.nudge();
+    if (runNow) this.nudge();
   }
 
   /** Runs now, or once more right after the run in progress. */

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { ROLES } from '../auth';
 import { AppError, type SerializedAppError } from '../errors';
-import type { RequestContext } from '../logger/context';
-import { quorumQueue } from './broker';
+import { quorumQueue } from '../messaging/queues';
 
 /**
  * The request body. Who the request is for travels in one of two ways, never as a bare claim:
@@ -28,8 +27,6 @@ export type ReplyEnvelope = { ok: true; result: unknown } | { ok: false; error: 
  */
 export const MAX_RPC_MESSAGE_BYTES = 15 * 1024 * 1024;
 
-export const HEADER_REQUEST_ID = 'x-request-id';
-export const HEADER_TRACEPARENT = 'traceparent';
 /** Absolute deadline (ms since epoch); a server skips a request whose caller has given up. */
 export const HEADER_DEADLINE = 'x-deadline';
 export const DIRECT_REPLY_TO = 'amq.rabbitmq.reply-to';
@@ -53,17 +50,10 @@ export function replyError(reply: ReplyEnvelope): AppError | undefined {
   return reply.ok ? undefined : AppError.fromJSON(reply.error);
 }
 
-/** The AMQP headers that carry a request's id and trace to whoever handles the message. */
-export function contextHeaders(ctx: { requestId?: string | null; traceparent?: string | null } | undefined): Record<string, string> {
-  return {
-    ...(ctx?.requestId ? { [HEADER_REQUEST_ID]: ctx.requestId } : {}),
-    ...(ctx?.traceparent ? { [HEADER_TRACEPARENT]: ctx.traceparent } : {}),
-  };
-}
-
-/** The request context a message was sent under; `fallbackRequestId` when it carries none. */
-export function contextFromHeaders(headers: Record<string, unknown> | undefined, fallbackRequestId: string): RequestContext {
-  const requestId = headers?.[HEADER_REQUEST_ID];
-  const traceparent = headers?.[HEADER_TRACEPARENT];
-  return { requestId: typeof requestId === 'string' ? requestId : fallbackRequestId, ...(typeof traceparent === 'string' ? { traceparent } : {}) };
+/**
+ * A method's contract, typed as that method's own. A lookup generic over any map: indexed by a key of
+ * an `RpcContractMap` (a record), TypeScript would type it `| undefined` and lose which method it is.
+ */
+export function contractOf<C, M extends keyof C>(contracts: C, method: M): C[M] {
+  return contracts[method];
 }

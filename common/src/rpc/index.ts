@@ -1,4 +1,3 @@
-export * from './broker';
 export * from './envelope';
 export * from './client';
 export * from './server';

@@ -1,5 +1,5 @@
 import type { TokenActor } from '../auth';
-import { AppError } from '../errors';
+import { type AppError, problem } from '../errors';
 import type { Knex, Migration } from '../db';
 import type { EventSubscriber } from '../events';
 
@@ -25,8 +25,7 @@ export const revocationMigrations: Migration[] = [
   },
 ];
 
-export const tokenRevoked = (): AppError =>
-  new AppError(401, 'token_revoked', 'This access token was revoked (the account was deleted, or its password, role or sessions changed). Please sign in again.');
+export const tokenRevoked = (): AppError => problem('token_revoked');
 
 export class Revocations {
   constructor(private readonly db: Knex) {}
@@ -66,7 +65,7 @@ export class Revocations {
       // row written here would make the service's other consumer of `user.deleted` skip the event.
       handler: async (event) => {
         if (event.type === 'user.deleted') await this.record(event.payload.userId, { deleted: true });
-        else if (event.type === 'user.sessions_revoked') await this.record(event.payload.userId, { minVersion: event.payload.tokenVersion });
+        else await this.record(event.payload.userId, { minVersion: event.payload.tokenVersion });
       },
     });
   }

@@ -1,4 +1,4 @@
-import type { contracts, Knex } from '@market/common';
+import type { Knex } from '@market/common';
 import { withoutValues } from './goods-store';
 
 interface GoodsRow {
@@ -32,12 +32,6 @@ const toRecord = (row: GoodsRow): GoodsRecord => ({
     row.file_key !== null && row.file_name !== null && row.file_size !== null && row.file_content_type !== null
       ? { key: row.file_key, name: row.file_name, size: row.file_size, contentType: row.file_content_type }
       : null,
-});
-
-/** The contract's shape: what is attached, without where the bytes are kept. */
-export const publicGoods = (goods: GoodsRecord): contracts.Goods => ({
-  ...(goods.text !== null ? { text: goods.text } : {}),
-  ...(goods.file ? { file: { name: goods.file.name, size: goods.file.size, contentType: goods.file.contentType } } : {}),
 });
 
 /** `listing_goods`: one row per listing that has goods. Every statement that carries them fails without them (withoutValues). */

@@ -1,7 +1,6 @@
-import { type contracts, iso, type Knex } from '@market/common';
+import { iso, type Knex } from '@market/common';
 
-type Listing = contracts.Listing;
-type Status = Listing['status'];
+export type ListingStatus = 'available' | 'reserved' | 'sold';
 
 interface ListingRow {
   id: string;
@@ -10,14 +9,25 @@ interface ListingRow {
   description: string;
   price_cents: number;
   currency: string;
-  status: Status;
+  status: ListingStatus;
   reserved_order_id: string | null;
   version: number;
   created_at: Date;
   updated_at: Date;
 }
 
-export interface ListingRecord extends Listing {
+/** A listing as stored, with the order holding its reservation (`domain/listing-view.ts` decides who sees what). */
+export interface ListingRecord {
+  id: string;
+  sellerId: string;
+  title: string;
+  description: string;
+  priceCents: number;
+  currency: string;
+  status: ListingStatus;
+  version: number;
+  createdAt: string;
+  updatedAt: string;
   reservedOrderId: string | null;
 }
 
@@ -35,11 +45,8 @@ const toRecord = (row: ListingRow): ListingRecord => ({
   reservedOrderId: row.reserved_order_id,
 });
 
-/** The public shape: which order holds a reservation is nobody else's business. */
-export const publicListing = ({ reservedOrderId: _hidden, ...listing }: ListingRecord): Listing => listing;
-
 export interface ListingFilter {
-  status?: Status | undefined;
+  status?: ListingStatus | undefined;
   sellerId?: string | undefined;
   /** Contained in the title or the description. */
   text?: string | undefined;

@@ -1,6 +1,6 @@
 import type { EventSubscriber } from '@market/common';
 import type { ListingsDeps } from '../domain/deps';
-import { withdrawSellerListings } from '../domain/manage-listings';
+import { withdrawSellerListings } from '../domain/withdraw-seller-listings';
 
 export function subscribeListings(events: EventSubscriber, deps: ListingsDeps): void {
   events.subscribe({
@@ -8,7 +8,7 @@ export function subscribeListings(events: EventSubscriber, deps: ListingsDeps): 
     patterns: ['user.deleted'],
     dedupe: deps.db,
     handler: async (event, trx) => {
-      if (event.type === 'user.deleted' && trx) await withdrawSellerListings(deps, (event.payload as { userId: string }).userId, trx);
+      await withdrawSellerListings(deps, event.payload.userId, trx);
     },
   });
 }

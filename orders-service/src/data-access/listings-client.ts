@@ -1,4 +1,4 @@
-import { type Actor, contracts, type RpcClient } from '@market/common';
+import type { Actor, contracts, RpcClient } from '@market/common';
 
 type Listing = contracts.Listing;
 
@@ -11,7 +11,7 @@ export class ListingsClient {
 
   /** available → reserved for `orderId`; its AppErrors (404, 403 own_listing, 409 sold/reserved) are the answer to the buyer. */
   async reserve(buyer: Actor, listingId: string, orderId: string): Promise<Listing> {
-    const { listing } = await this.rpc.call<{ listing: Listing }>('listings.reserve', { id: listingId, orderId }, { onBehalfOf: buyer });
+    const { listing } = await this.rpc.call('listings.reserve', { id: listingId, orderId }, { onBehalfOf: buyer });
     return listing;
   }
 
@@ -24,7 +24,7 @@ export class ListingsClient {
 
   /** Who sells it and whether it exists or sold: what a join to its waiting list must know. */
   async get(listingId: string): Promise<Listing> {
-    const { listing } = await this.rpc.call<{ listing: Listing }>('listings.get', { id: listingId }, {});
+    const { listing } = await this.rpc.call('listings.get', { id: listingId }, {});
     return listing;
   }
 
@@ -38,16 +38,16 @@ export class ListingsClient {
   }
 
   // The goods, for the buyer of a complete order: listings-service hands them over only for the order
-  // its listing was sold to. Their replies are checked against the contract like any input.
+  // its listing was sold to.
 
   /** The text, and what the file is (not its bytes). */
   async orderGoods(listingId: string, orderId: string): Promise<contracts.Goods> {
-    const reply = await this.rpc.call('listings.orderGoods', { id: listingId, orderId }, {});
-    return contracts.goodsReply.parse(reply).goods;
+    const { goods } = await this.rpc.call('listings.orderGoods', { id: listingId, orderId }, {});
+    return goods;
   }
 
   /** The file itself, in base64 as it travels. */
   async goodsFile(listingId: string, orderId: string): Promise<contracts.GoodsFileContent> {
-    return contracts.goodsFileReply.parse(await this.rpc.call('listings.goodsFile', { id: listingId, orderId }, {}));
+    return this.rpc.call('listings.goodsFile', { id: listingId, orderId }, {});
   }
 }

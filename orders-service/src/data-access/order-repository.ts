@@ -1,7 +1,6 @@
-import { type contracts, iso, type Knex } from '@market/common';
+import { iso, type Knex } from '@market/common';
 
-type Order = contracts.Order;
-export type OrderStatus = Order['status'];
+export type OrderStatus = 'pending' | 'complete' | 'cancelled' | 'expired' | 'refunded';
 
 /**
  * Every time an order's hold is set or compared, it is the database's clock that is read: replicas of
@@ -27,8 +26,17 @@ interface OrderRow {
   updated_at: Date;
 }
 
-/** An order with the bookkeeping that never leaves the service. */
-export interface OrderRecord extends Order {
+/** An order as stored, with the bookkeeping that never leaves the service (`domain/order-view.ts`). */
+export interface OrderRecord {
+  id: string;
+  buyerId: string;
+  listingId: string;
+  priceCents: number;
+  currency: string;
+  status: OrderStatus;
+  expiresAt: string;
+  createdAt: string;
+  updatedAt: string;
   listingReleased: boolean;
   listingSoldConfirmed: boolean;
   /** The order whose reservation this one took over from the waiting list; null for a checkout's order. */
@@ -52,9 +60,6 @@ const toRecord = (row: OrderRow): OrderRecord => ({
   handedOverFrom: row.handed_over_from,
   listingTransferred: Boolean(row.listing_transferred),
 });
-
-/** The contract's shape: the sync flags are internal. */
-export const publicOrder = ({ listingReleased: _released, listingSoldConfirmed: _sold, handedOverFrom: _from, listingTransferred: _moved, ...order }: OrderRecord): Order => order;
 
 export interface NewOrder {
   id: string;

@@ -1,4 +1,4 @@
-import { type contracts, iso, type Knex } from '@market/common';
+import { iso, type Knex } from '@market/common';
 import { DB_NOW } from './order-repository';
 
 interface EntryRow {
@@ -13,6 +13,13 @@ export interface WaitlistEntryRecord {
   id: number;
   listingId: string;
   buyerId: string;
+  joinedAt: string;
+}
+
+/** One of a person's places, with how many are in line up to and including them. */
+export interface WaitlistPlaceRecord {
+  listingId: string;
+  position: number;
   joinedAt: string;
 }
 
@@ -84,7 +91,7 @@ export class WaitlistRepository {
   }
 
   /** The person's places, each with its current position, oldest first. */
-  async placesOf(buyerId: string): Promise<contracts.WaitlistEntry[]> {
+  async placesOf(buyerId: string): Promise<WaitlistPlaceRecord[]> {
     const rows = (await this.db('waitlist_entries as mine')
       .where('mine.buyer_id', buyerId)
       .select('mine.listing_id', 'mine.joined_at')

@@ -1,4 +1,4 @@
-import { type Actor, type Knex, transact } from '@market/common';
+import { type Actor, type Knex, problem, transact } from '@market/common';
 import type { OrdersDeps } from './deps';
 import { orderErrors } from './order-errors';
 
@@ -22,9 +22,9 @@ export async function admitCheckoutAttempt(deps: OrdersDeps, buyer: Actor, listi
       if (refusal?.reason === 'already_holding') throw orderErrors.alreadyHolding(refusal.orderId);
       if (reholdCooldownSeconds > 0) {
         const allowed = await deps.orders.reholdAllowedAt(buyer.id, listingId, reholdCooldownSeconds, trx);
-        if (allowed) throw orderErrors.reholdCooldown(allowed.at, allowed.secondsLeft);
+        if (allowed) throw problem('rehold_cooldown', allowed.at, allowed.secondsLeft);
       }
-      if (refusal?.reason === 'hold_limit') throw orderErrors.tooManyHolds(maxPendingPerBuyer);
+      if (refusal?.reason === 'hold_limit') throw problem('too_many_holds', maxPendingPerBuyer);
       await deps.orders.recordAttempt(orderId, listingId, buyer.id, trx);
     },
     // Every read sees the latest commits, among them the attempt the buyer's previous checkout recorded

@@ -1,5 +1,5 @@
-import { type Actor, type contracts, domainEvents } from '@market/common';
-import { publicOrder } from '../data-access/order-repository';
+import { type Actor, type contracts, domainEvents, problem } from '@market/common';
+import { publicOrder } from './order-view';
 import type { OrdersDeps } from './deps';
 import { endHold, finishEndedHold } from './hand-over';
 import { requestBudgetMs } from './listing-sync';
@@ -15,7 +15,7 @@ export async function cancelOrder(deps: OrdersDeps, buyer: Actor, id: string): P
   const outcome = await endHold(deps, id, 'cancelled', { buyerId: buyer.id });
   if (!outcome) {
     const order = await deps.orders.findById(id);
-    if (!order || order.buyerId !== buyer.id) throw orderErrors.notFound();
+    if (!order || order.buyerId !== buyer.id) throw problem('not_found', 'The order');
     throw orderErrors.notPending(order, 'cancelled');
   }
   domainEvents.inc({ event: 'order_cancelled' });

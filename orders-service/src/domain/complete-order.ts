@@ -1,5 +1,6 @@
-import { type Actor, type contracts, domainEvents, transact } from '@market/common';
-import { type OrderRecord, publicOrder } from '../data-access/order-repository';
+import { type Actor, type contracts, domainEvents, problem, transact } from '@market/common';
+import type { OrderRecord } from '../data-access/order-repository';
+import { publicOrder } from './order-view';
 import type { OrdersDeps } from './deps';
 import { markListingSoldOf, requestBudgetMs } from './listing-sync';
 import { orderErrors } from './order-errors';
@@ -13,7 +14,7 @@ import { orderErrors } from './order-errors';
  */
 export async function completeOrder(deps: OrdersDeps, buyer: Actor, id: string): Promise<contracts.Order> {
   const before = await deps.orders.findById(id);
-  if (!before || before.buyerId !== buyer.id) throw orderErrors.notFound();
+  if (!before || before.buyerId !== buyer.id) throw problem('not_found', 'The order');
   await deps.waitlist.ensureListingLock(before.listingId);
   const completed = await transact(deps.db, async (trx) => {
     await deps.waitlist.lockListing(before.listingId, trx);

@@ -1,10 +1,10 @@
 import { randomUUID } from 'node:crypto';
-import { type Actor, AppError, type contracts, domainEvents, isDuplicateKey, transact } from '@market/common';
-import { type OrderRecord, publicOrder } from '../data-access/order-repository';
+import { type Actor, AppError, type contracts, domainEvents, isDuplicateKey, problem, transact } from '@market/common';
+import type { OrderRecord } from '../data-access/order-repository';
+import { publicOrder } from './order-view';
 import { admitCheckoutAttempt } from './buyer-holds';
 import type { OrdersDeps } from './deps';
 import { requestBudgetMs, undoReservation } from './listing-sync';
-import { orderErrors } from './order-errors';
 
 type Order = contracts.Order;
 
@@ -43,7 +43,7 @@ export async function createOrder(deps: OrdersDeps, buyer: Actor, listingId: str
     order = await transact(deps.db, async (trx) => {
       // Deleting the attempt in this transaction is what makes the reservation "owned" by the order.
       // It is gone only if the sweep judged this request dead and released the listing: give up then.
-      if (!(await deps.orders.deleteAttempt(orderId, trx))) throw orderErrors.checkoutInterrupted();
+      if (!(await deps.orders.deleteAttempt(orderId, trx))) throw problem('checkout_interrupted');
       const created = await deps.orders.insertPending(
         { id: orderId, buyerId: buyer.id, listingId, priceCents: listing.priceCents, currency: listing.currency },
         deps.ttlSeconds,
@@ -55,7 +55,7 @@ export async function createOrder(deps: OrdersDeps, buyer: Actor, listingId: str
   } catch (err) {
     await undoReservation(deps, listingId, orderId, requestBudgetMs(deps));
     // The one-pending-order-per-listing index: another order already holds this listing.
-    if (isDuplicateKey(err)) throw orderErrors.listingReserved();
+    if (isDuplicateKey(err)) throw problem('listing_reserved');
     throw err;
   }
 

@@ -1,6 +1,5 @@
-import { AppError, type contracts } from '@market/common';
+import { AppError, type contracts, problem } from '@market/common';
 import type { OrdersDeps } from './deps';
-import { orderErrors } from './order-errors';
 
 /**
  * A download through a signed link: whoever holds a working link gets the file, no account needed (the
@@ -11,13 +10,14 @@ import { orderErrors } from './order-errors';
 export async function downloadGoods(deps: OrdersDeps, token: string): Promise<contracts.GoodsFileContent> {
   const orderId = await deps.downloadLinks.takeUse(token);
   const order = orderId ? await deps.orders.findById(orderId) : undefined;
-  if (!order) throw orderErrors.linkGone();
+  if (!order) throw problem('link_gone');
   try {
     return await deps.listings.goodsFile(order.listingId, order.id);
   } catch (err) {
-    if (!(err instanceof AppError) || err.status >= 500) await deps.downloadLinks.giveBackUse(token).catch(() => undefined);
     // listings-service's 4xx (no file there, not sold to this order) says the same to the holder: nothing to get here.
-    if (err instanceof AppError && err.status < 500) throw orderErrors.linkGone();
+    if (err instanceof AppError && err.status < 500) throw problem('link_gone');
+    // Anything else failed on our side: the download did not happen, so it does not cost a use.
+    await deps.downloadLinks.giveBackUse(token).catch(() => undefined);
     throw err;
   }
 }

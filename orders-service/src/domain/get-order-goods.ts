@@ -1,3 +1,4 @@
+import { problem } from '@market/common';
 import type { Actor, contracts } from '@market/common';
 import type { OrdersDeps } from './deps';
 import { markListingSoldOf, requestBudgetMs } from './listing-sync';
@@ -12,11 +13,11 @@ type OrderGoods = contracts.OrderGoods;
  */
 export async function getOrderGoods(deps: OrdersDeps, buyer: Actor, id: string): Promise<OrderGoods> {
   const order = await deps.orders.findById(id);
-  if (!order || order.buyerId !== buyer.id) throw orderErrors.notFound();
+  if (!order || order.buyerId !== buyer.id) throw problem('not_found', 'The order');
   if (order.status !== 'complete') throw orderErrors.notComplete(order.status);
   // Paid, but listings-service has not confirmed the sale yet (it was away): finish that now rather than
   // make the buyer wait for the sweep; listings-service hands the goods only to the order it sold to.
-  if (!order.listingSoldConfirmed && (await markListingSoldOf(deps, order, requestBudgetMs(deps))) === 'failed') throw orderErrors.goodsNotReady();
+  if (!order.listingSoldConfirmed && (await markListingSoldOf(deps, order, requestBudgetMs(deps))) === 'failed') throw problem('goods_not_ready');
   const { text, file } = await deps.listings.orderGoods(order.listingId, order.id);
   if (!file) return text !== undefined ? { text } : {};
   // A refund racing this request may revoke the order's links before this one exists: the link still

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { domainEvents, type Knex, transact } from '@market/common';
-import { type OrderRecord, publicOrder, type TransitionGuard } from '../data-access/order-repository';
+import type { OrderRecord, TransitionGuard } from '../data-access/order-repository';
+import { publicOrder } from './order-view';
 import type { WaitlistEntryRecord } from '../data-access/waitlist-repository';
 import { holdRefusal } from './buyer-holds';
 import type { OrdersDeps } from './deps';

@@ -1,4 +1,4 @@
-import { type Actor, type contracts, isDuplicateKey, transact } from '@market/common';
+import { type Actor, type contracts, isDuplicateKey, problem, transact } from '@market/common';
 import type { OrdersDeps } from './deps';
 import { orderErrors } from './order-errors';
 
@@ -12,8 +12,8 @@ import { orderErrors } from './order-errors';
  */
 export async function joinWaitlist(deps: OrdersDeps, person: Actor, listingId: string): Promise<contracts.WaitlistEntry> {
   const listing = await deps.listings.get(listingId);
-  if (listing.sellerId === person.id) throw orderErrors.ownListingWaitlist();
-  if (listing.status === 'sold') throw orderErrors.listingSold();
+  if (listing.sellerId === person.id) throw problem('own_listing', 'waitlist');
+  if (listing.status === 'sold') throw problem('listing_sold');
   const { maxLength, maxPerPerson } = deps.waitlistLimits;
 
   await deps.waitlist.ensureListingLock(listingId);
@@ -25,12 +25,12 @@ export async function joinWaitlist(deps: OrdersDeps, person: Actor, listingId: s
         await deps.waitlist.lockListing(listingId, trx);
         await deps.orders.lockBuyer(person.id, trx);
         const holder = await deps.orders.pendingOfListing(listingId, trx);
-        if (!holder) throw (await deps.orders.listingWasSold(listingId, trx)) ? orderErrors.listingSold() : orderErrors.listingAvailable();
+        if (!holder) throw (await deps.orders.listingWasSold(listingId, trx)) ? problem('listing_sold') : problem('listing_available');
         if (holder.buyerId === person.id) throw orderErrors.alreadyHolding(holder.id);
         const mine = await deps.waitlist.find(listingId, person.id, trx);
         if (mine) throw orderErrors.alreadyWaiting(await deps.waitlist.positionOf(mine, trx));
-        if ((await deps.waitlist.lengthOf(listingId, trx)) >= maxLength) throw orderErrors.waitlistFull(maxLength);
-        if ((await deps.waitlist.countOfBuyer(person.id, trx)) >= maxPerPerson) throw orderErrors.tooManyWaitlists(maxPerPerson);
+        if ((await deps.waitlist.lengthOf(listingId, trx)) >= maxLength) throw problem('waitlist_full', maxLength);
+        if ((await deps.waitlist.countOfBuyer(person.id, trx)) >= maxPerPerson) throw problem('too_many_waitlists', maxPerPerson);
         const entry = await deps.waitlist.insert(listingId, person.id, trx);
         return { listingId, position: await deps.waitlist.positionOf(entry, trx), joinedAt: entry.joinedAt };
       },

@@ -1,6 +1,6 @@
 import type { Actor, contracts } from '@market/common';
 import type { z } from 'zod';
-import { publicOrder } from '../data-access/order-repository';
+import { publicOrder } from './order-view';
 import type { OrdersDeps } from './deps';
 
 /** A page of the caller's own orders, newest first. */

@@ -3,5 +3,6 @@ import type { OrdersDeps } from './deps';
 
 /** The caller's places, oldest first, each with its position now (1: theirs when the hold ends). */
 export async function listWaitlist(deps: OrdersDeps, person: Actor): Promise<{ items: contracts.WaitlistEntry[] }> {
-  return { items: await deps.waitlist.placesOf(person.id) };
+  const places = await deps.waitlist.placesOf(person.id);
+  return { items: places.map(({ listingId, position, joinedAt }) => ({ listingId, position, joinedAt })) };
 }

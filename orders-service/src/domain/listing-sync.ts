@@ -1,4 +1,4 @@
-import { AppError, describeError, type Knex } from '@market/common';
+import { AppError, describeError, type Knex, retry } from '@market/common';
 import type { OrderRecord } from '../data-access/order-repository';
 import type { OrdersDeps } from './deps';
 
@@ -9,7 +9,8 @@ import type { OrdersDeps } from './deps';
  */
 export type SyncOutcome = 'ok' | 'refused' | 'failed';
 
-const BACKOFF_MS = [100, 400, 1000, 2000];
+/** Listings-service's answer comes in well under this; backing off further only delays the catch-up. */
+const BACKOFF = { baseMs: 100, maxMs: 2000 };
 const MIN_ATTEMPT_MS = 100;
 
 /** Inside a request: the caller is waiting with the same RPC timeout, so keep well within it. */
@@ -17,30 +18,29 @@ export const requestBudgetMs = (deps: OrdersDeps): number => Math.max(500, Math.
 /** The expiry consumer and the sweep: nobody is waiting, but a hung listings-service must not stall them for long. */
 export const backgroundBudgetMs = (deps: OrdersDeps): number => deps.rpcTimeoutMs * 2;
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+/** A 4xx is listings-service's considered answer; asking again cannot change it. */
+const isRefusal = (err: unknown): err is AppError => err instanceof AppError && err.status < 500;
 
 async function withRetries(deps: OrdersDeps, what: string, fields: Record<string, unknown>, budgetMs: number, call: (timeoutMs: number) => Promise<void>): Promise<SyncOutcome> {
-  const deadline = Date.now() + budgetMs;
-  let lastError: unknown;
-  for (let attempt = 0; ; attempt++) {
-    const left = deadline - Date.now();
-    if (left < MIN_ATTEMPT_MS) break;
-    try {
-      await call(Math.min(left, deps.rpcTimeoutMs));
-      if (attempt > 0) deps.logger.info(`${what} succeeded after retrying`, { ...fields, attempts: attempt + 1 });
-      return 'ok';
-    } catch (err) {
-      // A 4xx is listings-service's considered answer; asking again cannot change it.
-      if (err instanceof AppError && err.status < 500) {
-        deps.logger.error(`${what} refused by listings-service`, { ...fields, code: err.code, detail: err.detail });
-        return 'refused';
-      }
-      lastError = err;
+  let attempts = 0;
+  try {
+    await retry(
+      async (timeLeftMs, attempt) => {
+        attempts = attempt + 1;
+        await call(Math.min(timeLeftMs, deps.rpcTimeoutMs));
+      },
+      { budgetMs, ...BACKOFF, minAttemptMs: MIN_ATTEMPT_MS, isFinal: isRefusal },
+    );
+  } catch (err) {
+    if (isRefusal(err)) {
+      deps.logger.error(`${what} refused by listings-service`, { ...fields, code: err.code, detail: err.detail });
+      return 'refused';
     }
-    await sleep(Math.min(BACKOFF_MS[attempt] ?? BACKOFF_MS[BACKOFF_MS.length - 1]!, Math.max(0, deadline - Date.now())));
+    deps.logger.warn(`${what} failed; will retry later`, { ...fields, err: describeError(err).message });
+    return 'failed';
   }
-  deps.logger.warn(`${what} failed; will retry later`, { ...fields, err: describeError(lastError).message });
-  return 'failed';
+  if (attempts > 1) deps.logger.info(`${what} succeeded after retrying`, { ...fields, attempts });
+  return 'ok';
 }
 
 /**

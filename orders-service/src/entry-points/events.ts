@@ -1,6 +1,6 @@
 import type { EventSubscriber } from '@market/common';
 import type { OrdersDeps } from '../domain/deps';
-import { refundOnPaymentRefunded } from '../domain/refund-order';
+import { refundOnPaymentRefunded } from '../domain/refund-on-payment-refunded';
 
 /**
  * What other services announce that changes an order. One durable queue per concern, shared by the
@@ -15,7 +15,7 @@ export function subscribeOrders(events: EventSubscriber, deps: OrdersDeps): void
     patterns: ['payment.refunded'],
     dedupe: deps.db,
     handler: async (event, trx) => {
-      if (event.type === 'payment.refunded' && trx) await refundOnPaymentRefunded(deps, event.payload.payment, trx);
+      await refundOnPaymentRefunded(deps, event.payload.payment, trx);
     },
   });
 }

@@ -1,4 +1,4 @@
-import { contracts, requireActor, type RpcServer, validate } from '@market/common';
+import { requireActor, type RpcServer } from '@market/common';
 import { cancelOrder } from '../domain/cancel-order';
 import { completeOrder } from '../domain/complete-order';
 import { createOrder } from '../domain/create-order';
@@ -16,23 +16,19 @@ import { refundOrder } from '../domain/refund-order';
 // (payments-service forwards the buyer's actor). The one exception is a download, whose signed link is
 // the bearer: it names no order and opens nothing but one file, a few times, for a few minutes.
 export function serveOrders(rpc: RpcServer, deps: OrdersDeps): void {
-  const { ordersRpc: schemas } = contracts;
   rpc
-    .serve('orders.create', async (payload, { actor }) => ({ order: await createOrder(deps, requireActor(actor), validate(schemas.create, payload, 'message').listingId) }))
-    .serve('orders.list', async (payload, { actor }) => listOrders(deps, requireActor(actor), validate(schemas.list, payload, 'message')))
-    .serve('orders.get', async (payload, { actor }) => ({ order: await getOrder(deps, requireActor(actor), validate(schemas.get, payload, 'message').id) }))
-    .serve('orders.cancel', async (payload, { actor }) => ({ order: await cancelOrder(deps, requireActor(actor), validate(schemas.cancel, payload, 'message').id) }))
-    .serve('orders.complete', async (payload, { actor }) => ({ order: await completeOrder(deps, requireActor(actor), validate(schemas.complete, payload, 'message').id) }))
-    .serve('orders.refund', async (payload, { actor }) => ({ order: await refundOrder(deps, requireActor(actor), validate(schemas.refund, payload, 'message').id) }))
-    .serve('orders.joinWaitlist', async (payload, { actor }) => ({ entry: await joinWaitlist(deps, requireActor(actor), validate(schemas.joinWaitlist, payload, 'message').listingId) }))
-    .serve('orders.leaveWaitlist', async (payload, { actor }) => {
-      await leaveWaitlist(deps, requireActor(actor), validate(schemas.leaveWaitlist, payload, 'message').listingId);
+    .serve('orders.create', async ({ listingId }, { actor }) => ({ order: await createOrder(deps, requireActor(actor), listingId) }))
+    .serve('orders.list', async (query, { actor }) => listOrders(deps, requireActor(actor), query))
+    .serve('orders.get', async ({ id }, { actor }) => ({ order: await getOrder(deps, requireActor(actor), id) }))
+    .serve('orders.cancel', async ({ id }, { actor }) => ({ order: await cancelOrder(deps, requireActor(actor), id) }))
+    .serve('orders.complete', async ({ id }, { actor }) => ({ order: await completeOrder(deps, requireActor(actor), id) }))
+    .serve('orders.refund', async ({ id }, { actor }) => ({ order: await refundOrder(deps, requireActor(actor), id) }))
+    .serve('orders.joinWaitlist', async ({ listingId }, { actor }) => ({ entry: await joinWaitlist(deps, requireActor(actor), listingId) }))
+    .serve('orders.leaveWaitlist', async ({ listingId }, { actor }) => {
+      await leaveWaitlist(deps, requireActor(actor), listingId);
       return {};
     })
-    .serve('orders.listWaitlist', async (payload, { actor }) => {
-      validate(schemas.listWaitlist, payload, 'message');
-      return listWaitlist(deps, requireActor(actor));
-    })
-    .serve('orders.goods', async (payload, { actor }) => ({ goods: await getOrderGoods(deps, requireActor(actor), validate(schemas.goods, payload, 'message').id) }))
-    .serve('orders.download', async (payload) => downloadGoods(deps, validate(schemas.download, payload, 'message').token));
+    .serve('orders.listWaitlist', async (_payload, { actor }) => listWaitlist(deps, requireActor(actor)))
+    .serve('orders.goods', async ({ id }, { actor }) => ({ goods: await getOrderGoods(deps, requireActor(actor), id) }))
+    .serve('orders.download', async ({ token }) => downloadGoods(deps, token));
 }

@@ -1,4 +1,4 @@
-import { type contracts, iso, type Knex } from '@market/common';
+import { iso, type Knex } from '@market/common';
 
 interface CouponRow {
   id: string;
@@ -11,13 +11,26 @@ interface CouponRow {
   created_at: Date;
 }
 
-const toCoupon = (row: CouponRow): contracts.Coupon => ({
+/** A coupon as stored, with the admin who created it (`domain/coupon-view.ts` is what clients see). */
+export interface CouponRecord {
+  id: string;
+  code: string;
+  percentOff: number;
+  maxRedemptions: number | null;
+  redemptions: number;
+  expiresAt: string | null;
+  createdBy: string;
+  createdAt: string;
+}
+
+const toRecord = (row: CouponRow): CouponRecord => ({
   id: row.id,
   code: row.code,
   percentOff: row.percent_off,
   maxRedemptions: row.max_redemptions,
   redemptions: row.redemptions,
   expiresAt: row.expires_at ? iso(row.expires_at) : null,
+  createdBy: row.created_by,
   createdAt: iso(row.created_at),
 });
 
@@ -38,7 +51,7 @@ export class CouponRepository {
   constructor(private readonly db: Knex) {}
 
   /** Fails with ER_DUP_ENTRY when the code is taken. */
-  async insert(c: NewCoupon): Promise<contracts.Coupon> {
+  async insert(c: NewCoupon): Promise<CouponRecord> {
     const now = new Date();
     await this.db('coupons').insert({
       id: c.id,
@@ -57,17 +70,22 @@ export class CouponRepository {
       maxRedemptions: c.maxRedemptions,
       redemptions: 0,
       expiresAt: c.expiresAt ? c.expiresAt.toISOString() : null,
+      createdBy: c.createdBy,
       createdAt: now.toISOString(),
     };
   }
 
-  async findByCode(code: string, trx: Knex = this.db): Promise<contracts.Coupon | undefined> {
+  async findByCode(code: string, trx: Knex = this.db): Promise<CouponRecord | undefined> {
     const row = (await trx('coupons').where({ code }).first()) as CouponRow | undefined;
-    return row && toCoupon(row);
+    return row && toRecord(row);
   }
 
-  async list(): Promise<contracts.Coupon[]> {
-    return ((await this.db('coupons').orderBy([{ column: 'created_at', order: 'desc' }, 'id']).limit(1000)) as CouponRow[]).map(toCoupon);
+  async list(limit: number, offset: number): Promise<{ items: CouponRecord[]; total: number }> {
+    const [rows, count] = await Promise.all([
+      this.db('coupons').orderBy([{ column: 'created_at', order: 'desc' }, 'id']).limit(limit).offset(offset) as Promise<CouponRow[]>,
+      this.db('coupons').count({ n: '*' }).first() as Promise<{ n: number } | undefined>,
+    ]);
+    return { items: rows.map(toRecord), total: Number(count?.n ?? 0) };
   }
 
   /**

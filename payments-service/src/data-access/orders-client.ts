@@ -1,4 +1,4 @@
-import { type Actor, AppError, contracts, type RpcClient } from '@market/common';
+import type { Actor, contracts, RpcClient } from '@market/common';
 
 /** orders-service owns the orders; payments asks it over RPC, always as the order's buyer. */
 export interface OrdersClient {
@@ -10,14 +10,9 @@ export interface OrdersClient {
 }
 
 export function createOrdersClient(rpc: RpcClient): OrdersClient {
-  const orderOf = (reply: unknown): contracts.Order => {
-    const parsed = contracts.orderReply.safeParse(reply);
-    if (!parsed.success) throw new AppError(502, 'upstream_invalid_reply', 'The orders service gave an answer we could not read.');
-    return parsed.data.order;
-  };
   return {
-    get: async (id, buyer) => orderOf(await rpc.call('orders.get', { id }, { onBehalfOf: buyer })),
-    complete: async (id, buyer) => orderOf(await rpc.call('orders.complete', { id }, { onBehalfOf: buyer })),
-    refund: async (id, buyer) => orderOf(await rpc.call('orders.refund', { id }, { onBehalfOf: buyer })),
+    get: async (id, buyer) => (await rpc.call('orders.get', { id }, { onBehalfOf: buyer })).order,
+    complete: async (id, buyer) => (await rpc.call('orders.complete', { id }, { onBehalfOf: buyer })).order,
+    refund: async (id, buyer) => (await rpc.call('orders.refund', { id }, { onBehalfOf: buyer })).order,
   };
 }

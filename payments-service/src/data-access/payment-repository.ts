@@ -1,7 +1,8 @@
-import { type contracts, iso, type Knex } from '@market/common';
+import { iso, type Knex } from '@market/common';
 
-export type PaymentStatus = 'pending' | contracts.Payment['status'];
-export type ProviderName = contracts.Payment['provider'];
+/** `pending` is internal (a request or the reconciler is still at work); the others are public. */
+export type PaymentStatus = 'pending' | 'requires_action' | 'succeeded' | 'failed' | 'refunded';
+export type ProviderName = 'stripe' | 'sandbox';
 
 interface PaymentRow {
   id: string;
@@ -77,28 +78,6 @@ const toRecord = (row: PaymentRow): PaymentRecord => ({
 export type RefundStatus = 'pending' | 'succeeded' | 'failed';
 /** The public payment statuses that still hold the order's claim and may yet take money. */
 export const OPEN_STATUSES = ['pending', 'requires_action'] as const;
-
-/**
- * The contract's shape. `pending` never reaches a client; a payment in `requires_action` carries its
- * `nextAction` when the caller has just read the intent (the client secret is never stored here).
- */
-export function publicPayment(p: PaymentRecord, nextAction?: contracts.Payment['nextAction']): contracts.Payment {
-  if (p.status === 'pending') throw new Error(`payment ${p.id} is still pending and has no public shape`);
-  return {
-    id: p.id,
-    orderId: p.orderId,
-    amountCents: p.amountCents,
-    currency: p.currency,
-    status: p.status,
-    provider: p.provider,
-    providerRef: p.providerRef,
-    ...(p.couponCode ? { couponCode: p.couponCode } : {}),
-    ...(nextAction && p.status === 'requires_action' ? { nextAction } : {}),
-    ...(p.refundStatus ? { refundStatus: p.refundStatus } : {}),
-    ...(p.disputeStatus ? { disputeStatus: p.disputeStatus } : {}),
-    createdAt: p.createdAt,
-  };
-}
 
 export type NewPayment = Pick<PaymentRecord, 'id' | 'orderId' | 'buyerId' | 'amountCents' | 'currency' | 'provider' | 'paymentMethod' | 'couponCode' | 'idempotencyKey' | 'requestFingerprint'>;
 
@@ -186,10 +165,17 @@ export class PaymentRepository {
     return row && toRecord(row);
   }
 
-  async listSettledOfBuyer(buyerId: string, orderId: string | undefined): Promise<PaymentRecord[]> {
-    const query = this.db('payments').where({ buyer_id: buyerId }).whereNot({ status: 'pending' });
-    if (orderId) query.where({ order_id: orderId });
-    return ((await query.orderBy([{ column: 'created_at', order: 'desc' }, 'id']).limit(1000)) as PaymentRow[]).map(toRecord);
+  async listSettledOfBuyer(buyerId: string, orderId: string | undefined, limit: number, offset: number): Promise<{ items: PaymentRecord[]; total: number }> {
+    const where = (q: Knex.QueryBuilder): Knex.QueryBuilder => {
+      q.where({ buyer_id: buyerId }).whereNot({ status: 'pending' });
+      if (orderId) q.where({ order_id: orderId });
+      return q;
+    };
+    const [rows, count] = await Promise.all([
+      where(this.db('payments')).orderBy([{ column: 'created_at', order: 'desc' }, 'id']).limit(limit).offset(offset) as Promise<PaymentRow[]>,
+      where(this.db('payments')).count({ n: '*' }).first() as Promise<{ n: number } | undefined>,
+    ]);
+    return { items: rows.map(toRecord), total: Number(count?.n ?? 0) };
   }
 
   async findByProviderRef(providerRef: string): Promise<PaymentRecord | undefined> {

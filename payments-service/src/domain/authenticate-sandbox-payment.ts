@@ -1,7 +1,6 @@
-import { describeError } from '@market/common';
+import { describeError, problem } from '@market/common';
 import type { PaymentsDeps } from './deps';
 import { handleProviderEvent } from './handle-provider-event';
-import { paymentErrors } from './payment-errors';
 
 /**
  * The sandbox's stand-in for Stripe.js finishing 3-D Secure in the buyer's browser: POST
@@ -15,7 +14,7 @@ export async function authenticateSandboxPayment(
   input: { intentId: string; clientSecret: string; outcome: 'complete' | 'fail' },
 ): Promise<{ status: string }> {
   const sandbox = deps.sandbox;
-  if (!sandbox) throw paymentErrors.paymentNotFound();
+  if (!sandbox) throw problem('not_found', 'The payment');
   const { status, event } = await sandbox.authenticate(input.intentId, input.clientSecret, input.outcome);
   try {
     await handleProviderEvent(deps, event);

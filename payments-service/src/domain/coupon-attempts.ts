@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { type Actor, describeError } from '@market/common';
+import { type Actor, describeError, problem } from '@market/common';
 import type { PaymentsDeps } from './deps';
-import { couponErrors, isUnusableCoupon } from './payment-errors';
+import { isUnusableCoupon } from './payment-errors';
 
 export interface CouponAttemptLimits {
   /** Unusable coupons a buyer may try within the window (COUPON_FAILURES_MAX). */
@@ -29,7 +29,7 @@ export async function asCouponAttempt<T>(deps: PaymentsDeps, buyer: Actor, pay: 
   let unusable = false;
   try {
     const blocking = await deps.couponAttempts.nthNewestSince(buyer.id, id, new Date(now.getTime() - windowMs), maxFailures);
-    if (blocking) throw couponErrors.tooManyAttempts((blocking.getTime() + windowMs - Date.now()) / 1000);
+    if (blocking) throw problem('too_many_coupon_attempts', { retryAfterSeconds: (blocking.getTime() + windowMs - Date.now()) / 1000 });
     return await pay();
   } catch (err) {
     unusable = isUnusableCoupon(err);
@@ -39,9 +39,4 @@ export async function asCouponAttempt<T>(deps: PaymentsDeps, buyer: Actor, pay: 
     // not worth turning a finished payment into an error.
     if (!unusable) await deps.couponAttempts.delete(id).catch((err: unknown) => deps.logger.warn('could not forget a coupon attempt', { err: describeError(err).message }));
   }
-}
-
-/** Attempts out of the window count for nobody; the reconciler's rounds clear them away. */
-export async function forgetOldCouponAttempts(deps: PaymentsDeps): Promise<number> {
-  return deps.couponAttempts.deleteOlderThan(new Date(Date.now() - deps.couponAttemptLimits.windowSeconds * 1000));
 }

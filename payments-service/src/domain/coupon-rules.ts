@@ -1,4 +1,5 @@
-import { contracts } from '@market/common';
+import { type Actor, contracts, problem } from '@market/common';
+import type { CouponRecord } from '../data-access/coupon-repository';
 import { couponErrors } from './payment-errors';
 
 /**
@@ -31,9 +32,14 @@ export function amountAfterCoupon(priceCents: number, percentOff: number | undef
  * (coupon_invalid), decided by the same single read: neither the answer nor the work behind it
  * tells a prober which it was.
  */
-export function redeemableCoupon(coupon: contracts.Coupon | undefined, now: Date): contracts.Coupon {
+export function redeemableCoupon(coupon: CouponRecord | undefined, now: Date): CouponRecord {
   const expired = coupon?.expiresAt != null && Date.parse(coupon.expiresAt) <= now.getTime();
   const usedUp = coupon?.maxRedemptions != null && coupon.redemptions >= coupon.maxRedemptions;
   if (!coupon || expired || usedUp) throw couponErrors.invalid();
   return coupon;
+}
+
+/** The gateway lets only admins through; checked again here so that no other caller can mint discounts. */
+export function assertCouponAdmin(actor: Actor): void {
+  if (actor.role !== 'admin') throw problem('forbidden', 'manageCoupons');
 }

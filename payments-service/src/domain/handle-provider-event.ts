@@ -1,5 +1,6 @@
-import { AppError, domainEvents } from '@market/common';
-import { type PaymentRecord, publicPayment } from '../data-access/payment-repository';
+import { AppError, domainEvents, problem } from '@market/common';
+import type { PaymentRecord } from '../data-access/payment-repository';
+import { publicPayment } from './payment-view';
 import type { ProviderEvent } from '../providers';
 import type { PaymentsDeps } from './deps';
 import { syncRefund } from './refund-payment';
@@ -87,7 +88,7 @@ async function releaseLateHold(deps: PaymentsDeps, p: PaymentRecord, providerRef
 
 async function onDispute(deps: PaymentsDeps, p: PaymentRecord, dispute: { id: string; reason: string; status: string; amount: number }): Promise<void> {
   // Only captured money can be disputed: a payment still being settled is succeeded a moment later.
-  if (p.status === 'pending') throw new AppError(503, 'payment_settling', 'The disputed payment is still being settled; deliver the event again later.');
+  if (p.status === 'pending') throw problem('payment_settling');
   const news = await deps.db.transaction(async (trx) => {
     if (!(await deps.payments.recordDispute(p.id, dispute, trx))) return false;
     await deps.outbox.publish(trx, 'payment.disputed', { payment: publicPayment({ ...p, disputeStatus: dispute.status }), dispute });

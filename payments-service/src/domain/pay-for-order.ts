@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import type { z } from 'zod';
-import { type Actor, type contracts, isDuplicateKey } from '@market/common';
+import { type Actor, type contracts, isDuplicateKey, problem } from '@market/common';
 import { type NewPayment, type PaymentRecord } from '../data-access/payment-repository';
 import { asCouponAttempt } from './coupon-attempts';
 import { amountAfterCoupon, redeemableCoupon } from './coupon-rules';
@@ -39,7 +39,7 @@ interface KeyedRequest {
 
 async function payNow(deps: PaymentsDeps, buyer: Actor, input: PaymentInput, idempotency: KeyedRequest | undefined): Promise<Settled> {
   const order = await deps.orders.get(input.orderId, buyer);
-  if (order.buyerId !== buyer.id) throw paymentErrors.orderNotFound();
+  if (order.buyerId !== buyer.id) throw problem('not_found', 'The order');
   assertPayable(order);
 
   const coupon = input.couponCode ? redeemableCoupon(await deps.coupons.findByCode(input.couponCode), new Date()) : undefined;
@@ -96,8 +96,8 @@ function requestFingerprint(input: PaymentInput): string {
 
 /** Only a pending order within its time can be paid; checking here spares the card a needless hold. */
 function assertPayable(order: contracts.Order): void {
-  if (order.status !== 'pending') throw paymentErrors.orderNotPending(order.status);
-  if (Date.parse(order.expiresAt) <= Date.now()) throw paymentErrors.orderNotPending('pending');
+  if (order.status !== 'pending') throw problem('order_not_pending', 'atPayment', order.status);
+  if (Date.parse(order.expiresAt) <= Date.now()) throw problem('order_not_pending', 'atPayment', 'pending');
 }
 
 /**
@@ -127,8 +127,8 @@ async function answerLostClaim(deps: PaymentsDeps, buyer: Actor, orderId: string
     if (earlier) return replay(deps, earlier, idempotency);
   }
   const holder = await deps.payments.findActiveForOrder(orderId);
-  if (holder?.status === 'succeeded' || holder?.status === 'refunded') throw paymentErrors.orderNotPending('complete');
-  throw paymentErrors.paymentInProgress();
+  if (holder?.status === 'succeeded' || holder?.status === 'refunded') throw problem('order_not_pending', 'atPayment', 'complete');
+  throw problem('payment_in_progress');
 }
 
 /**
@@ -139,7 +139,7 @@ async function answerLostClaim(deps: PaymentsDeps, buyer: Actor, orderId: string
 async function replay(deps: PaymentsDeps, earlier: PaymentRecord, request: KeyedRequest): Promise<Settled> {
   // Payments made before fingerprints were stored can only be compared by their order.
   const sameRequest = earlier.requestFingerprint ? earlier.requestFingerprint === request.fingerprint : earlier.orderId === request.orderId;
-  if (!sameRequest) throw paymentErrors.idempotencyKeyReused();
+  if (!sameRequest) throw problem('idempotency_key_reused');
   // One waiting for 3-D Secure is answered as the provider has it now, with what the browser needs.
   if (earlier.status === 'requires_action') return syncPayment(deps, earlier);
   return outcomeOf(deps, earlier);

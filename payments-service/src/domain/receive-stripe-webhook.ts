@@ -1,7 +1,7 @@
+import { problem } from '@market/common';
 import { verifyStripeWebhook } from '../providers';
 import type { PaymentsDeps } from './deps';
 import { type EventOutcome, handleProviderEvent } from './handle-provider-event';
-import { paymentErrors } from './payment-errors';
 
 /**
  * POST /webhooks/stripe, as the gateway received it. The gateway only carries it: the signature is
@@ -11,7 +11,7 @@ import { paymentErrors } from './payment-errors';
 export async function receiveStripeWebhook(deps: PaymentsDeps, input: { body: string; signature: string }): Promise<{ received: true; outcome: EventOutcome }> {
   if (!deps.webhookSecret) {
     deps.logger.error('a Stripe webhook arrived but STRIPE_WEBHOOK_SECRET is not set: it cannot be verified, so it is refused');
-    throw paymentErrors.webhooksNotConfigured();
+    throw problem('webhooks_not_configured');
   }
   const event = verifyStripeWebhook(Buffer.from(input.body, 'base64'), input.signature, deps.webhookSecret);
   const outcome = await handleProviderEvent(deps, event);

@@ -1,6 +1,6 @@
+import { problem } from '@market/common';
 import type { Actor } from '@market/common';
 import type { PaymentsDeps } from './deps';
-import { paymentErrors } from './payment-errors';
 import type { Settled } from './settle-payment';
 import { syncPayment } from './sync-payment';
 
@@ -11,6 +11,6 @@ import { syncPayment } from './sync-payment';
  */
 export async function refreshPayment(deps: PaymentsDeps, buyer: Actor, id: string): Promise<Settled> {
   const p = await deps.payments.findById(id);
-  if (!p || p.buyerId !== buyer.id) throw paymentErrors.paymentNotFound();
+  if (!p || p.buyerId !== buyer.id) throw problem('not_found', 'The payment');
   return syncPayment(deps, p);
 }

@@ -1,7 +1,7 @@
-import { type Actor, AppError, type contracts, describeError, domainEvents } from '@market/common';
-import { type PaymentRecord, publicPayment } from '../data-access/payment-repository';
+import { type Actor, AppError, type contracts, describeError, domainEvents, problem } from '@market/common';
+import type { PaymentRecord } from '../data-access/payment-repository';
+import { publicPayment } from './payment-view';
 import type { PaymentsDeps } from './deps';
-import { paymentErrors } from './payment-errors';
 import { buyerOf, isOutcomeUnknown, type Settled, stepKey, withRetries } from './settle-payment';
 
 /**
@@ -21,11 +21,11 @@ import { buyerOf, isOutcomeUnknown, type Settled, stepKey, withRetries } from '.
  * The coupon's redemption is not given back: it was used for a sale.
  */
 export async function refundPayment(deps: PaymentsDeps, admin: Actor, id: string): Promise<Settled> {
-  if (admin.role !== 'admin') throw paymentErrors.notAdmin();
+  if (admin.role !== 'admin') throw problem('forbidden', 'refundPayment');
   const p = await deps.payments.findById(id);
-  if (!p) throw paymentErrors.paymentNotFound();
+  if (!p) throw problem('not_found', 'The payment');
   if (p.status === 'refunded' && p.refundStatus === 'succeeded') return { payment: publicPayment(p), order: await refundOrder(deps, p) };
-  if (p.status !== 'succeeded') throw paymentErrors.notRefundable(p.status);
+  if (p.status !== 'succeeded') throw problem('payment_not_refundable', p.status);
   if (!p.providerRef) return finishSaleRefund(deps, p); // a 100% coupon: nothing was charged, nothing to send back
 
   const providerRef = p.providerRef;
@@ -39,11 +39,11 @@ export async function refundPayment(deps: PaymentsDeps, admin: Actor, id: string
     }
     if (err instanceof AppError && err.code === 'refund_failed') {
       await refundFailed(deps, (await deps.payments.findById(p.id)) ?? p, String(describeError(err.cause ?? err).message));
-      throw Object.assign(paymentErrors.refundFailed(), { cause: err });
+      throw Object.assign(problem('refund_failed'), { cause: err });
     }
     if (isOutcomeUnknown(err)) {
       deps.logger.warn('the refund went unanswered; the reconciler checks it again', { paymentId: p.id, err: describeError(err).message });
-      throw Object.assign(paymentErrors.outcomeUnknown(), { cause: err });
+      throw Object.assign(problem('payment_outcome_unknown'), { cause: err });
     }
     throw err;
   }
@@ -82,7 +82,7 @@ async function finishSaleRefund(deps: PaymentsDeps, p: PaymentRecord): Promise<S
     deps.logger.info('sale refunded', { paymentId: p.id, orderId: p.orderId });
   }
   const refunded = await deps.payments.findById(p.id);
-  if (!refunded) throw paymentErrors.paymentNotFound();
+  if (!refunded) throw problem('not_found', 'The payment');
   return { payment: publicPayment(refunded), order: await refundOrder(deps, refunded) };
 }
 
@@ -95,7 +95,7 @@ async function refundOrder(deps: PaymentsDeps, p: PaymentRecord): Promise<contra
     try {
       return await deps.orders.get(p.orderId, buyerOf(p));
     } catch {
-      throw Object.assign(paymentErrors.outcomeUnknown(), { cause: err });
+      throw Object.assign(problem('payment_outcome_unknown'), { cause: err });
     }
   }
 }
@@ -113,6 +113,6 @@ async function refundFailed(deps: PaymentsDeps, p: PaymentRecord, reason: string
 
 async function asItStands(deps: PaymentsDeps, id: string): Promise<Settled> {
   const p = await deps.payments.findById(id);
-  if (!p) throw paymentErrors.paymentNotFound();
+  if (!p) throw problem('not_found', 'The payment');
   return { payment: publicPayment(p), order: await deps.orders.get(p.orderId, buyerOf(p)) };
 }

@@ -1,6 +1,6 @@
-import { setTimeout as sleep } from 'node:timers/promises';
-import { type Actor, AppError, type contracts, describeError, domainEvents } from '@market/common';
-import { type FailOutcome, type PaymentRecord, type PaymentStatus, publicPayment } from '../data-access/payment-repository';
+import { type Actor, AppError, type contracts, describeError, domainEvents, problem, retry } from '@market/common';
+import type { FailOutcome, PaymentRecord, PaymentStatus } from '../data-access/payment-repository';
+import { publicPayment } from './payment-view';
 import { type AuthorizeRequest, type AuthorizeResult, PaymentOutcomeUnknown, type PaymentProvider } from '../providers';
 import type { PaymentsDeps } from './deps';
 import { paymentErrors } from './payment-errors';
@@ -21,7 +21,8 @@ const COMPLETE_ATTEMPTS = 2;
  * key and replays it for 24 h, and these steps cannot happen twice to one intent whatever the key.
  */
 const PROVIDER_ATTEMPTS = 3;
-const RETRY_DELAYS_MS = [200, 1000];
+/** Waits between attempts of a step whose outcome was unknown: 200 ms, then 400 ms. */
+const RETRY_BACKOFF = { baseMs: 200, maxMs: 1000 };
 
 /** Either the order is complete, or it cannot be, and `refusal` is what the buyer is told. */
 type Decision = { completed: true; order: contracts.Order } | { completed: false; refusal: AppError };
@@ -113,7 +114,7 @@ async function authorize(deps: PaymentsDeps, p: PaymentRecord, resumed: boolean)
   if (result.status === 'declined') {
     await fail(deps, p, { decline: { declineCode: result.declineCode, declineMessage: result.message } });
     domainEvents.inc({ event: 'payment_declined' });
-    throw paymentErrors.cardDeclined(result.message);
+    throw problem('card_declined', result.message);
   }
   if (result.status === 'authorized') await deps.payments.recordAuthorization(p.id, result.providerRef);
   return result;
@@ -127,7 +128,7 @@ async function authorize(deps: PaymentsDeps, p: PaymentRecord, resumed: boolean)
 async function awaitBuyer(deps: PaymentsDeps, p: PaymentRecord, held: Extract<Held, { status: 'requires_action' }>): Promise<Settled> {
   await deps.payments.markRequiresAction(p.id, held.providerRef);
   const now = await deps.payments.findById(p.id);
-  if (now?.status !== 'requires_action') throw paymentErrors.paymentInProgress();
+  if (now?.status !== 'requires_action') throw problem('payment_in_progress');
   domainEvents.inc({ event: 'payment_requires_action' });
   return { payment: publicPayment(now, nextActionOf(deps.provider, held.clientSecret)), order: await deps.orders.get(p.orderId, buyerOf(p)) };
 }
@@ -154,7 +155,7 @@ async function unlessUnknown<T>(deps: PaymentsDeps, p: PaymentRecord, call: () =
       orderId: p.orderId,
       err: describeError(err).message,
     });
-    throw Object.assign(paymentErrors.outcomeUnknown(), { cause: err });
+    throw Object.assign(problem('payment_outcome_unknown'), { cause: err });
   }
 }
 
@@ -169,14 +170,14 @@ async function assertStillPayable(deps: PaymentsDeps, p: PaymentRecord): Promise
   } catch (err) {
     if (err instanceof AppError && err.status === 404) {
       await fail(deps, p, {});
-      throw paymentErrors.orderNotFound();
+      throw problem('not_found', 'The order');
     }
-    throw Object.assign(paymentErrors.outcomeUnknown(), { cause: err });
+    throw Object.assign(problem('payment_outcome_unknown'), { cause: err });
   }
   if (order.status === 'pending' && Date.parse(order.expiresAt) > Date.now()) return;
   // Nothing is held for it (findAuthorization said so): the payment ends here, without money.
   await fail(deps, p, {});
-  throw paymentErrors.orderNotPending(order.status);
+  throw problem('order_not_pending', 'atPayment', order.status);
 }
 
 /**
@@ -186,34 +187,35 @@ async function assertStillPayable(deps: PaymentsDeps, p: PaymentRecord): Promise
 async function decideOrder(deps: PaymentsDeps, p: PaymentRecord): Promise<Decision> {
   const buyer = buyerOf(p);
   let refused = false;
-  for (let attempt = 1; attempt <= COMPLETE_ATTEMPTS; attempt++) {
-    try {
-      return { completed: true, order: await deps.orders.complete(p.orderId, buyer) };
-    } catch (err) {
-      if (err instanceof AppError && err.status === 409) {
-        refused = true;
-        break;
-      }
-      if (!isOutcomeUnknown(err) || attempt === COMPLETE_ATTEMPTS) break;
-      deps.logger.warn('orders.complete did not answer; asking again', { paymentId: p.id, orderId: p.orderId, err: describeError(err).message });
-      await deps.payments.touch(p.id);
-      await sleep(RETRY_DELAYS_MS[attempt - 1] ?? 1000);
-    }
+  try {
+    const completed = await retry(() => deps.orders.complete(p.orderId, buyer), {
+      maxAttempts: COMPLETE_ATTEMPTS,
+      ...RETRY_BACKOFF,
+      isFinal: (err) => !isOutcomeUnknown(err),
+      beforeRetry: async (err) => {
+        deps.logger.warn('orders.complete did not answer; asking again', { paymentId: p.id, orderId: p.orderId, err: describeError(err).message });
+        await deps.payments.touch(p.id);
+      },
+    });
+    return { completed: true, order: completed };
+  } catch (err) {
+    // Any other answer, or none, is settled by reading the order below.
+    refused = err instanceof AppError && err.status === 409;
   }
   let order: contracts.Order;
   try {
     await deps.payments.touch(p.id);
     order = await deps.orders.get(p.orderId, buyer);
   } catch (err) {
-    if (err instanceof AppError && err.status === 404) return { completed: false, refusal: paymentErrors.orderNotFound() };
+    if (err instanceof AppError && err.status === 404) return { completed: false, refusal: problem('not_found', 'The order') };
     deps.logger.warn('order state unknown; the payment stays pending for the reconciler', { paymentId: p.id, orderId: p.orderId, err: describeError(err).message });
-    throw paymentErrors.outcomeUnknown();
+    throw problem('payment_outcome_unknown');
   }
   if (order.status === 'complete') return { completed: true, order };
-  if (order.status !== 'pending' || refused) return { completed: false, refusal: paymentErrors.orderNotPending(order.status) };
+  if (order.status !== 'pending' || refused) return { completed: false, refusal: problem('order_not_pending', 'atPayment', order.status) };
   // Pending, and our completion was never answered: it may still be running, and releasing the
   // authorization now could leave a completed order unpaid. Only a later answer decides.
-  throw paymentErrors.outcomeUnknown();
+  throw problem('payment_outcome_unknown');
 }
 
 async function captureAndSucceed(deps: PaymentsDeps, p: PaymentRecord, providerRef: string | null, order: contracts.Order): Promise<Settled> {
@@ -223,7 +225,7 @@ async function captureAndSucceed(deps: PaymentsDeps, p: PaymentRecord, providerR
     } catch (err) {
       if (isOutcomeUnknown(err)) {
         deps.logger.error('capture failed for a completed order; the reconciler will retry it', { paymentId: p.id, orderId: p.orderId, err: describeError(err) });
-        throw paymentErrors.outcomeUnknown();
+        throw problem('payment_outcome_unknown');
       }
       return captureRefused(deps, p, providerRef, err);
     }
@@ -267,7 +269,7 @@ async function captureRefused(deps: PaymentsDeps, p: PaymentRecord, providerRef:
     return true;
   });
   if (won) domainEvents.inc({ event: 'payment_capture_failed' });
-  throw Object.assign(paymentErrors.paymentNotCollected(), { cause: err });
+  throw Object.assign(problem('payment_not_collected'), { cause: err });
 }
 
 /** The order cannot be completed: give back whatever was taken, then tell the buyer. */
@@ -333,19 +335,18 @@ async function settledOutcome(deps: PaymentsDeps, id: string, order: contracts.O
   const payment = await deps.payments.findById(id);
   if (payment?.status === 'succeeded') return { payment: publicPayment(payment), order };
   deps.logger.error('a payment for a completed order did not end as succeeded', { paymentId: id, status: payment?.status });
-  throw paymentErrors.outcomeUnknown();
+  throw problem('payment_outcome_unknown');
 }
 
+/** A provider step, tried again only while its outcome is unknown; `attempt` counts from 1 (stepKey's). */
 export async function withRetries(deps: PaymentsDeps, p: PaymentRecord, step: (attempt: number) => Promise<void>): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      return await step(attempt);
-    } catch (err) {
-      if (!isOutcomeUnknown(err) || attempt >= PROVIDER_ATTEMPTS) throw err;
-      await deps.payments.touch(p.id);
-      await sleep(RETRY_DELAYS_MS[attempt - 1] ?? 1000);
-    }
-  }
+  await retry((_timeoutMs, attempt) => step(attempt + 1), {
+    maxAttempts: PROVIDER_ATTEMPTS,
+    ...RETRY_BACKOFF,
+    isFinal: (err) => !isOutcomeUnknown(err),
+    // Keeps the reconciler away from a payment this call is still working on.
+    beforeRetry: () => deps.payments.touch(p.id),
+  });
 }
 
 /** A 5xx (or a non-AppError) says nothing about whether the other side acted. */

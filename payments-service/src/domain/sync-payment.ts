@@ -1,9 +1,9 @@
-import { AppError, type contracts, describeError, domainEvents } from '@market/common';
-import { type PaymentRecord, publicPayment } from '../data-access/payment-repository';
+import { AppError, type contracts, describeError, domainEvents, problem } from '@market/common';
+import type { PaymentRecord } from '../data-access/payment-repository';
+import { publicPayment } from './payment-view';
 import type { IntentState } from '../providers';
 import type { PaymentsDeps } from './deps';
 import { outcomeOf } from './payment-outcome';
-import { paymentErrors } from './payment-errors';
 import { buyerOf, cancelIntent, fail, nextActionOf, type Settled, settlePayment } from './settle-payment';
 
 /**
@@ -31,7 +31,7 @@ export async function syncPayment(deps: PaymentsDeps, p: PaymentRecord, opts: { 
   } catch (err) {
     if (err instanceof AppError && err.status < 500) throw err;
     deps.logger.warn('could not read a payment waiting for its buyer back from the provider', { paymentId: p.id, err: describeError(err).message });
-    throw Object.assign(paymentErrors.outcomeUnknown(), { cause: err });
+    throw Object.assign(problem('payment_outcome_unknown'), { cause: err });
   }
   switch (state.status) {
     case 'requires_action':
@@ -51,10 +51,10 @@ export async function syncPayment(deps: PaymentsDeps, p: PaymentRecord, opts: { 
     case 'declined':
       await fail(deps, p, { decline: { declineCode: state.declineCode, declineMessage: state.message } });
       domainEvents.inc({ event: 'payment_declined' });
-      throw paymentErrors.cardDeclined(state.message);
+      throw problem('card_declined', state.message);
     case 'canceled':
       await fail(deps, p, { failureReason: 'canceled' });
-      throw paymentErrors.paymentCanceled();
+      throw problem('payment_canceled');
   }
 }
 
@@ -65,5 +65,5 @@ async function abandon(deps: PaymentsDeps, p: PaymentRecord, providerRef: string
   await cancelIntent(deps, p, providerRef);
   await fail(deps, p, { failureReason: 'canceled' });
   deps.logger.info('a payment waiting for its buyer was let go: its order is over', { paymentId: p.id, orderStatus: order.status });
-  throw paymentErrors.orderNotPending(order.status);
+  throw problem('order_not_pending', 'atPayment', order.status);
 }

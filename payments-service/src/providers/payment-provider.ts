@@ -1,4 +1,4 @@
-import { AppError, contracts } from '@market/common';
+import { AppError, contracts, problem } from '@market/common';
 
 export interface AuthorizeRequest {
   amountCents: number; // integer > 0
@@ -84,7 +84,8 @@ export interface PaymentProvider {
  */
 export class PaymentOutcomeUnknown extends AppError {
   constructor(cause?: unknown) {
-    super(502, 'payment_provider_error', 'The payment provider is not answering right now. Please try again in a moment.');
+    const unanswered = problem('payment_provider_error', 'unavailable');
+    super(unanswered.status, unanswered.code, unanswered.detail);
     this.name = 'PaymentOutcomeUnknown';
     if (cause !== undefined) this.cause = cause;
   }
@@ -102,18 +103,18 @@ const MAX_IDEMPOTENCY_KEY_LENGTH = 255;
  */
 export function assertValidAuthorizeRequest(req: AuthorizeRequest): void {
   if (!Number.isSafeInteger(req.amountCents) || req.amountCents <= 0) {
-    throw new AppError(400, 'invalid_amount', "The amount to charge must be a whole number of the currency's minor unit greater than zero.");
+    throw problem('invalid_amount');
   }
   if (!contracts.isCurrencyCode(req.currency)) {
-    throw new AppError(400, 'invalid_currency', `Invalid currency: ${req.currency}. The supported currencies (lowercase ISO 4217 codes) are ${contracts.CURRENCY_CODES.join(', ')}.`);
+    throw problem('invalid_currency', 'unsupported', req.currency, contracts.CURRENCY_CODES);
   }
-  const problem = contracts.amountProblem(req.amountCents, req.currency);
-  if (problem) throw new AppError(400, problem.code, `Amount ${problem.message}.`);
+  const refusal = contracts.amountProblem(req.amountCents, req.currency);
+  if (refusal) throw problem(refusal.code, 'check', refusal.message);
   assertValidIdempotencyKey(req.idempotencyKey);
 }
 
 export function assertValidIdempotencyKey(key: string): void {
   if (key.length === 0 || key.length > MAX_IDEMPOTENCY_KEY_LENGTH) {
-    throw new AppError(400, 'invalid_idempotency_key', `The idempotency key must be 1 to ${MAX_IDEMPOTENCY_KEY_LENGTH} characters long.`);
+    throw problem('invalid_idempotency_key', MAX_IDEMPOTENCY_KEY_LENGTH);
   }
 }

@@ -1,5 +1,5 @@
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
-import { AppError } from '@market/common';
+import { type AppError, problem } from '@market/common';
 import {
   assertValidAuthorizeRequest,
   assertValidIdempotencyKey,
@@ -98,7 +98,7 @@ export function createSandboxProvider(opts: { now?: () => number } = {}): Sandbo
   async function once<T>(key: string, fingerprint: string, run: () => T): Promise<T> {
     const stored = storedFor(key);
     if (stored && stored.fingerprint !== fingerprint) {
-      throw new AppError(409, 'idempotency_key_reused', 'This payment step was already attempted with different details.');
+      throw problem('provider_idempotency_key_reused');
     }
     const outcome = stored?.outcome ?? attempt(run);
     if (!stored) idempotency.set(key, { fingerprint, outcome, storedAt: now() });
@@ -108,7 +108,7 @@ export function createSandboxProvider(opts: { now?: () => number } = {}): Sandbo
 
   function find(id: string): MutableIntent {
     const intent = intents.get(id);
-    if (!intent) throw new AppError(404, 'payment_not_found', 'The payment was not found at the payment provider.');
+    if (!intent) throw problem('payment_not_found');
     return intent;
   }
 
@@ -221,7 +221,7 @@ export function createSandboxProvider(opts: { now?: () => number } = {}): Sandbo
     async authenticate(intentId, clientSecret, outcome) {
       const intent = intents.get(intentId);
       // Like Stripe.js with a wrong client secret: the intent is not found, whatever the reason.
-      if (!intent || !sameSecret(intent.clientSecret, clientSecret)) throw new AppError(404, 'payment_not_found', 'The payment was not found at the payment provider.');
+      if (!intent || !sameSecret(intent.clientSecret, clientSecret)) throw problem('payment_not_found');
       authenticateNow(intent, outcome);
       const type = intent.status === 'requires_capture' ? 'payment_intent.amount_capturable_updated' : 'payment_intent.payment_failed';
       const event: ProviderEvent = { id: `evt_sandbox_${randomBytes(12).toString('hex')}`, type, about: 'intent', intentId: intent.id, paymentId: intent.paymentId };
@@ -269,10 +269,10 @@ function fingerprintOf(operation: string, params: unknown): string {
 
 function assertPaymentMethodId(paymentMethod: string): void {
   if (!paymentMethod.startsWith('pm_')) {
-    throw new AppError(400, 'invalid_payment_method', 'The payment method was not recognised. Please use another card.');
+    throw problem('invalid_payment_method');
   }
 }
 
 function unexpectedState(action: string, status: SandboxIntentStatus): AppError {
-  return new AppError(409, 'payment_intent_unexpected_state', `The payment cannot be ${action} because its status is ${status}.`);
+  return problem('payment_intent_unexpected_state', 'step', action, status);
 }

@@ -1,5 +1,5 @@
 import Stripe from 'stripe';
-import { AppError } from '@market/common';
+import { type AppError, type contracts, problem } from '@market/common';
 import {
   assertValidAuthorizeRequest,
   assertValidIdempotencyKey,
@@ -47,9 +47,6 @@ export function stripeEndpointOf(apiBase: string): Required<Pick<StripeProviderO
   const protocol = url.protocol === 'http:' ? 'http' : 'https';
   return { host: url.hostname.replace(/^\[(.*)\]$/, '$1'), port: url.port ? Number(url.port) : protocol === 'http' ? 80 : 443, protocol };
 }
-
-const UNAVAILABLE_DETAIL = 'The payment provider is not answering right now. Please try again in a moment.';
-const REJECTED_DETAIL = 'The payment provider could not process this request. Please try again later.';
 
 /** Stripe's `created` is Stripe's clock, in seconds: reads reach this much further back for skew. */
 const CLOCK_SKEW_SECONDS = 60;
@@ -286,7 +283,7 @@ export function createStripeProvider(opts: StripeProviderOptions): PaymentProvid
       if (current.status === 'succeeded') return;
       if (current.status === 'pending' || current.status === 'requires_action') throw refundPending();
       throw withCause(
-        new AppError(502, 'refund_failed', 'The payment provider could not return the money. Our team has been alerted.'),
+        problem('refund_failed'),
         new Error(`refund ${current.id} of ${providerRef} is ${current.status}: ${current.failure_reason ?? 'no reason given'}`),
       );
     },
@@ -299,7 +296,7 @@ function toAuthorized(intent: Stripe.PaymentIntent): AuthorizeResult {
   if (intent.status === 'processing') throw new PaymentOutcomeUnknown(new Error(`PaymentIntent ${intent.id} is still processing`));
   // With manual capture and a confirmed card no other status should come back; if one does, no
   // money is held and calling it "authorized" would ship goods unpaid.
-  throw withCause(new AppError(502, 'payment_provider_error', REJECTED_DETAIL), new Error(`unexpected PaymentIntent status ${intent.status}`));
+  throw withCause(problem('payment_provider_error', 'rejected'), new Error(`unexpected PaymentIntent status ${intent.status}`));
 }
 
 function toDeclined(err: InstanceType<typeof Stripe.errors.StripeCardError>): AuthorizeResult {
@@ -386,7 +383,7 @@ export function verifyStripeWebhook(rawBody: Buffer, signature: string, secret: 
   try {
     event = Stripe.webhooks.constructEvent(rawBody, signature, secret, WEBHOOK_TOLERANCE_SECONDS);
   } catch (err) {
-    throw withCause(new AppError(400, 'invalid_signature', 'The webhook signature could not be verified.'), err);
+    throw withCause(problem('invalid_signature', 'unverified'), err);
   }
   return stripeEventOf(event);
 }
@@ -442,10 +439,9 @@ async function tolerateTargetState(target: PaymentIntentStatus, call: () => Prom
   }
 }
 
-const unexpectedState = (): AppError => new AppError(409, 'payment_intent_unexpected_state', 'The payment is not in a state that allows this step.');
+const unexpectedState = (): AppError => problem('payment_intent_unexpected_state', 'any');
 
-const refundPending = (): AppError =>
-  new AppError(503, 'refund_pending', 'The refund has been started but has not gone through yet. It is checked again shortly.');
+const refundPending = (): AppError => problem('refund_pending');
 
 function isStripeError(err: unknown): err is StripeError {
   return err instanceof Stripe.errors.StripeError;
@@ -456,33 +452,35 @@ function toAppError(err: unknown): AppError {
   return withCause(classify(err), err);
 }
 
-/** Stripe's codes for an amount it will not charge in the currency asked for. */
-const AMOUNT_REFUSALS = ['amount_too_small', 'amount_too_large', 'invalid_charge_amount'];
+/** Stripe's codes for an amount it will not charge in the currency asked for: the shared check's (contracts/money.ts). */
+const AMOUNT_REFUSALS: readonly string[] = ['amount_too_small', 'amount_too_large', 'invalid_charge_amount'] satisfies contracts.AmountProblem['code'][];
+const isAmountRefusal = (code: string | undefined): code is contracts.AmountProblem['code'] => AMOUNT_REFUSALS.includes(code ?? '');
 
 function classify(err: unknown): AppError {
   if (err instanceof Stripe.errors.StripeIdempotencyError) {
-    return new AppError(409, 'idempotency_key_reused', 'This payment step was already attempted with different details.');
+    return problem('provider_idempotency_key_reused');
   }
-  if (!isStripeError(err)) return new AppError(502, 'payment_provider_error', REJECTED_DETAIL);
+  if (!isStripeError(err)) return problem('payment_provider_error', 'rejected');
   if (err.code === 'charge_expired_for_capture') {
-    return new AppError(409, 'authorization_expired', 'The card authorization expired before the payment was captured.');
+    return problem('authorization_expired');
   }
   if (err.code === 'payment_intent_unexpected_state') {
-    return new AppError(409, 'payment_intent_unexpected_state', 'The payment is not in a state that allows this step.');
+    return unexpectedState();
   }
   if (err.code === 'resource_missing' && err.param === 'payment_method') {
-    return new AppError(400, 'invalid_payment_method', 'The payment method was not recognised. Please use another card.');
+    return problem('invalid_payment_method');
   }
   if (err.code === 'resource_missing') {
-    return new AppError(404, 'payment_not_found', 'The payment was not found at the payment provider.');
+    return problem('payment_not_found');
   }
   // Stripe itself refuses the amount or currency (e.g. a charge that falls short of the settlement
   // currency's minimum once converted). Trying again cannot help, so it is a 400 with Stripe's code
   // and words, which name only the amount or currency, like the shared check's — not a 502.
-  if (err instanceof Stripe.errors.StripeInvalidRequestError && (AMOUNT_REFUSALS.includes(err.code ?? '') || err.param === 'currency')) {
-    return new AppError(400, err.param === 'currency' ? 'invalid_currency' : (err.code ?? 'invalid_amount'), err.message);
+  if (err instanceof Stripe.errors.StripeInvalidRequestError) {
+    if (err.param === 'currency') return problem('invalid_currency', 'stripe', err.message);
+    if (isAmountRefusal(err.code)) return problem(err.code, 'stripe', err.message);
   }
-  return new AppError(502, 'payment_provider_error', isTransient(err) ? UNAVAILABLE_DETAIL : REJECTED_DETAIL);
+  return problem('payment_provider_error', isTransient(err) ? 'unavailable' : 'rejected');
 }
 
 function isTransient(err: StripeError): boolean {

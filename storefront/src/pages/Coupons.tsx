@@ -11,7 +11,7 @@ const date = (iso: string | null): string => (iso ? new Date(iso).toLocaleString
 export function CouponsPage({ user }: { user: User }) {
   useTitle('Coupons');
   const admin = isAdmin(user);
-  const coupons = useLoad(() => (admin ? api.get<{ items: Coupon[] }>('/coupons').then((r) => r.items) : Promise.resolve([])), [admin]);
+  const coupons = useLoad(() => (admin ? api.get<{ items: Coupon[] }>('/coupons?limit=100').then((r) => r.items) : Promise.resolve([])), [admin]);
   const [page, setPage] = useState(1);
   const [percentOff, setPercentOff] = useState('');
   const [code, setCode] = useState('');
@@ -93,7 +93,7 @@ export function CouponsPage({ user }: { user: User }) {
             </div>
           </div>
           <ErrorAlert error={create.error} labels={LABELS} />
-          <p role="status" class="success">
+          <p role="status" class="notice ok">
             {created ? `Created coupon ${created.code} (${created.percentOff}% off).` : ''}
           </p>
           <div class="buttons">

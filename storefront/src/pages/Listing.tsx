@@ -128,7 +128,7 @@ export function ListingPage({ id }: { id: string }) {
               </p>
             )}
             {reserved && !mine && user && !holdKnown && <Loading />}
-            <p role="status" class="notice">
+            <p role="status" class="notice warn">
               {showSentence ? RESERVED_SENTENCE : ''}
             </p>
           </div>

@@ -7,4 +7,10 @@ export function userView(user: UserRecord, viewer: Actor | null): contracts.User
   return { id: user.id, ...(privileged ? { email: user.email } : {}), name: user.name, role: user.role, createdAt: user.createdAt };
 }
 
-export const publicProfile = (user: UserRecord): { id: string; name: string; createdAt: string } => ({ id: user.id, name: user.name, createdAt: user.createdAt });
+export interface PublicProfile {
+  id: string;
+  name: string;
+  createdAt: string;
+}
+
+export const publicProfile = (user: UserRecord): PublicProfile => ({ id: user.id, name: user.name, createdAt: user.createdAt });

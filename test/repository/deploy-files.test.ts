@@ -8,7 +8,7 @@ import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { parse, parseAllDocuments } from 'yaml';
-import { type EventSubscriber, type Knex, Revocations, type SubscriptionOptions } from '@market/common';
+import { type EventSubscriber, type Knex, Revocations } from '@market/common';
 import { listingsConfigSchema } from '../../listings-service/src/config';
 import type { ListingsDeps } from '../../listings-service/src/domain/deps';
 import { subscribeListings } from '../../listings-service/src/entry-points/events';
@@ -17,7 +17,7 @@ import type { OrdersDeps } from '../../orders-service/src/domain/deps';
 import { subscribeOrders } from '../../orders-service/src/entry-points/events';
 import { paymentsConfigSchema } from '../../payments-service/src/config';
 import { usersConfigSchema } from '../../users-service/src/config';
-import { gatewayConfigSchema } from '../src/config';
+import { gatewayConfigSchema } from '../../api-gateway/src/config';
 
 const ROOT = path.resolve(__dirname, '../..');
 const read = (file: string): string => readFileSync(path.join(ROOT, file), 'utf8');
@@ -91,6 +91,8 @@ type Dict = Record<string, unknown>;
 const isDict = (v: unknown): v is Dict => typeof v === 'object' && v !== null && !Array.isArray(v);
 const dict = (v: unknown): Dict => (isDict(v) ? v : {});
 const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : []);
+/** The object at a path of keys, `{}` where the path breaks off. */
+const at = (v: unknown, ...keys: string[]): Dict => keys.reduce<Dict>((d, key) => dict(d[key]), dict(v));
 
 /** Compose variable interpolation: $$, $VAR, ${VAR}, ${VAR:-default}, ${VAR-default}, ${VAR:?err}, ${VAR?err}. */
 function interpolate(text: string, vars: Record<string, string>): string {
@@ -205,6 +207,8 @@ function composeCli(): string[] | undefined {
 
 const compose = dict(parse(read('docker-compose.yml'), { merge: true }));
 const composeServices = dict(compose.services);
+const composeService = (name: string): Dict => dict(composeServices[name]);
+const composeEnv = (name: string): Dict => dict(composeService(name).environment);
 /** docker-compose.yml without its comment lines, for finding the variables it interpolates. */
 const composeText = read('docker-compose.yml')
   .split('\n')
@@ -353,15 +357,15 @@ describe('docker-compose.yml', () => {
   );
 
   test('runs MySQL 8.4, Redis 7 and RabbitMQ 4 with the management plugin', () => {
-    expect(dict(composeServices.mysql).image).toBe('mysql:8.4');
-    expect(dict(composeServices.redis).image).toBe('redis:7-alpine');
-    expect(dict(composeServices.rabbitmq).image).toBe('rabbitmq:4-management');
+    expect(composeService('mysql').image).toBe('mysql:8.4');
+    expect(composeService('redis').image).toBe('redis:7-alpine');
+    expect(composeService('rabbitmq').image).toBe('rabbitmq:4-management');
   });
 
   test('keeps MySQL and RabbitMQ data in named volumes', () => {
     const volumes = Object.keys(dict(compose.volumes));
     for (const server of ['mysql', 'rabbitmq']) {
-      const mounts = list(dict(composeServices[server]).volumes).map((v) => String(v).split(':')[0]);
+      const mounts = list(composeService(server).volumes).map((v) => String(v).split(':')[0]);
       expect(mounts.some((m) => volumes.includes(m as string))).toBe(true);
     }
   });
@@ -369,16 +373,16 @@ describe('docker-compose.yml', () => {
   test('builds all five services from the shared Dockerfile with their SERVICE build argument', () => {
     expect(Object.keys(composeServices).sort()).toEqual([...SERVICES, ...STATEFUL].sort());
     for (const service of SERVICES) {
-      const build = dict(dict(composeServices[service]).build);
+      const build = dict(composeService(service).build);
       expect({ service, context: build.context, args: build.args }).toEqual({ service, context: '.', args: { SERVICE: service } });
-      expect(dict(composeServices[service]).image).toBe(`market/${service}:latest`);
-      expect(dict(composeServices[service]).restart).toBe('unless-stopped');
+      expect(composeService(service).image).toBe(`market/${service}:latest`);
+      expect(composeService(service).restart).toBe('unless-stopped');
     }
   });
 
   test('gives every container a healthcheck', () => {
     for (const [name, service] of Object.entries(composeServices)) {
-      expect({ name, test: list(dict(dict(service).healthcheck).test).length > 0 }).toEqual({ name, test: true });
+      expect({ name, test: list(at(service, 'healthcheck').test).length > 0 }).toEqual({ name, test: true });
     }
   });
 
@@ -386,18 +390,18 @@ describe('docker-compose.yml', () => {
   test('checks each service’s readiness with node itself on /readyz at the port the service is told to listen on', () => {
     for (const service of SERVICES) {
       const [portVar] = HEALTH_PORT[service] as [string, number];
-      const check = list(dict(dict(composeServices[service]).healthcheck).test).map(String);
+      const check = list(dict(composeService(service).healthcheck).test).map(String);
       expect(check.slice(0, 3)).toEqual(['CMD', 'node', '-e']);
       const script = interpolate(check[3] as string, exampleVars);
       expect(() => new Function(script)).not.toThrow();
-      const port = interpolate(String(dict(dict(composeServices[service]).environment)[portVar]), exampleVars);
+      const port = interpolate(String(composeEnv(service)[portVar]), exampleVars);
       expect(script).toContain(`fetch('http://127.0.0.1:${port}/readyz')`);
     }
   });
 
   test('starts each service only once the servers it needs are healthy', () => {
     for (const service of SERVICES) {
-      const dependsOn = dict(dict(composeServices[service]).depends_on);
+      const dependsOn = dict(composeService(service).depends_on);
       expect({ service, needs: Object.keys(dependsOn).sort() }).toEqual({ service, needs: [...(NEEDS[service] as string[])].sort() });
       for (const [server, how] of Object.entries(dependsOn)) {
         expect({ service, server, condition: dict(how).condition }).toEqual({ service, server, condition: 'service_healthy' });
@@ -410,22 +414,22 @@ describe('docker-compose.yml', () => {
       .filter(([, s]) => list(dict(s).ports).length > 0 || dict(s).network_mode === 'host')
       .map(([name]) => name);
     expect(published).toEqual(['api-gateway']);
-    const mappings = list(dict(composeServices['api-gateway']).ports).map((p) => interpolate(String(p), exampleVars));
+    const mappings = list(composeService('api-gateway').ports).map((p) => interpolate(String(p), exampleVars));
     expect(mappings).toEqual(['8080:8080']);
-    const gatewayEnv = dict(dict(composeServices['api-gateway']).environment);
+    const gatewayEnv = composeEnv('api-gateway');
     expect(interpolate(String(gatewayEnv.METRICS_PORT), exampleVars)).not.toBe('8080');
   });
 
   test('passes each service only variables that service reads', () => {
     for (const service of SERVICES) {
-      const names = Object.keys(dict(dict(composeServices[service]).environment));
+      const names = Object.keys(composeEnv(service));
       expect({ service, unknown: names.filter((n) => !(SERVICE_ENV[service] as string[]).includes(n)) }).toEqual({ service, unknown: [] });
     }
   });
 
   test('runs the services in production mode against the compose servers', () => {
     for (const service of SERVICES) {
-      const env = dict(dict(composeServices[service]).environment);
+      const env = composeEnv(service);
       const value = (name: string) => interpolate(String(env[name]), exampleVars);
       expect(value('NODE_ENV')).toBe('production');
       // Inside the container the listeners must answer on the compose network, not on 127.0.0.1.
@@ -434,7 +438,7 @@ describe('docker-compose.yml', () => {
       if (SERVICE_ENV[service]?.includes('MYSQL_URL')) expect(value('MYSQL_URL')).toMatch(/^mysql:\/\/root:[^@]+@mysql:3306$/);
       for (const name of Object.keys(env)) expect(() => value(name)).not.toThrow();
     }
-    const gateway = dict(dict(composeServices['api-gateway']).environment);
+    const gateway = composeEnv('api-gateway');
     expect(interpolate(String(gateway.REDIS_URL), exampleVars)).toBe('redis://redis:6379');
     expect(interpolate(String(gateway.USERS_SERVICE_URL), exampleVars)).toBe('http://users-service:3001');
   });
@@ -450,14 +454,14 @@ describe('docker-compose.yml', () => {
 
   test('has no guest: no container logs in to RabbitMQ as a default or shared user', () => {
     expect(composeText).not.toMatch(/guest/i);
-    const rabbitmqEnv = Object.keys(dict(dict(composeServices.rabbitmq).environment));
+    const rabbitmqEnv = Object.keys(composeEnv('rabbitmq'));
     expect(rabbitmqEnv.filter((name) => name.startsWith('RABBITMQ_DEFAULT_'))).toEqual([]);
   });
 
   test('logs each service in to RabbitMQ as its own user, with its own password', () => {
     const users = new Set<string>();
     for (const service of SERVICES) {
-      const raw = String(dict(dict(composeServices[service]).environment).RABBITMQ_URL);
+      const raw = String(composeEnv(service).RABBITMQ_URL);
       const url = new URL(interpolate(raw, exampleVars));
       expect({ service, user: url.username }).toEqual({ service, user: own(service).rabbitUser });
       expect({ service, password: interpolations(raw).map((u) => u.name) }).toEqual({ service, password: [`${own(service).prefix}_RABBITMQ_PASSWORD`] });
@@ -468,7 +472,7 @@ describe('docker-compose.yml', () => {
 
   test('gives each service its own SERVICE key alone, JWT_PRIVATE_KEY to users-service alone, and the public keys to all', () => {
     for (const service of SERVICES) {
-      const env = dict(dict(composeServices[service]).environment);
+      const env = composeEnv(service);
       const fed = Object.values(env).flatMap((v) => interpolations(String(v)).map((u) => u.name));
       expect({ service, serviceKeys: fed.filter((n) => SERVICE_KEYS.includes(n)) }).toEqual({ service, serviceKeys: [`${own(service).prefix}_SERVICE_KEY`] });
       expect({ service, privateKey: interpolations(String(env.SERVICE_PRIVATE_KEY)).map((u) => u.name) }).toEqual({ service, privateKey: [`${own(service).prefix}_SERVICE_KEY`] });
@@ -479,19 +483,19 @@ describe('docker-compose.yml', () => {
       });
     }
     for (const server of STATEFUL) {
-      const fed = Object.values(dict(dict(composeServices[server]).environment)).flatMap((v) => interpolations(String(v)).map((u) => u.name));
+      const fed = Object.values(composeEnv(server)).flatMap((v) => interpolations(String(v)).map((u) => u.name));
       expect({ server, keys: fed.filter((n) => KEYS.includes(n)) }).toEqual({ server, keys: [] });
     }
   });
 
   test('sets the payment provider explicitly, since production never falls back to the sandbox', () => {
-    const env = dict(dict(composeServices['payments-service']).environment);
+    const env = composeEnv('payments-service');
     expect(interpolations(String(env.PAYMENTS_PROVIDER))).toEqual([{ name: 'PAYMENTS_PROVIDER', op: ':?' }]);
     expect(['sandbox', 'stripe']).toContain(interpolate(String(env.PAYMENTS_PROVIDER), exampleVars));
   });
 
   test('starts the broker through rabbitmq/entrypoint.sh, which imports the users of rabbitmq/definitions.sh', () => {
-    const rabbitmq = dict(composeServices.rabbitmq);
+    const rabbitmq = composeService('rabbitmq');
     expect(rabbitmq.entrypoint).toEqual(['bash', '/etc/rabbitmq/market/entrypoint.sh']);
     expect(rabbitmq.command).toEqual(['rabbitmq-server']);
     const mounts = list(rabbitmq.volumes).map(String);
@@ -589,13 +593,14 @@ describe('rabbitmq/definitions.sh', () => {
    * The durable subscriptions the services' own code makes, recorded by calling it with a stand-in
    * subscriber: a queue or binding key added there and missing from NEEDS and EVENTS fails below.
    */
-  const subscriptionsOf = (wire: (events: EventSubscriber) => void): SubscriptionOptions[] => {
-    const made: SubscriptionOptions[] = [];
-    wire({ subscribe: (s: SubscriptionOptions) => made.push(s) } as unknown as EventSubscriber);
+  type Recorded = { queue?: string | undefined; patterns: readonly string[] };
+  const subscriptionsOf = (wire: (events: EventSubscriber) => void): Recorded[] => {
+    const made: Recorded[] = [];
+    wire({ subscribe: (s: Recorded) => made.push(s) } as unknown as EventSubscriber);
     return made;
   };
   const revocations = (events: EventSubscriber, service: string) => new Revocations(undefined as unknown as Knex).subscribe(events, service);
-  const SUBSCRIPTIONS: Record<string, SubscriptionOptions[]> = {
+  const SUBSCRIPTIONS: Record<string, Recorded[]> = {
     'listings-service': subscriptionsOf((events) => {
       subscribeListings(events, {} as ListingsDeps);
       revocations(events, 'listings');
@@ -649,7 +654,7 @@ describe('rabbitmq/definitions.sh', () => {
     const permission = permissionOf(own(service).rabbitUser);
     const topic = topicOf(own(service).rabbitUser);
     const needs = NEEDS[service] as ReturnType<typeof merge>;
-    const made = SUBSCRIPTIONS[service] as SubscriptionOptions[];
+    const made = SUBSCRIPTIONS[service] as Recorded[];
     expect(made.length).toBeGreaterThan(0);
     for (const { queue, patterns } of made) {
       expect(queue).toEqual(expect.any(String));
@@ -742,7 +747,7 @@ describe('.env.example', () => {
     // e.g. METRICS_PORT, which differs per service: compose sets it from LISTINGS_METRICS_PORT, …
     const fedByExample = (name: string) =>
       SERVICES.filter((s) => SERVICE_ENV[s]?.includes(name)).every((s) => {
-        const value = dict(dict(composeServices[s]).environment)[name];
+        const value = composeEnv(s)[name];
         return value !== undefined && interpolations(String(value)).some((u) => envExample.active.has(u.name));
       });
     const all = [...new Set(Object.values(SERVICE_ENV).flat())].filter((name) => !NODE_RUNTIME.includes(name));
@@ -834,7 +839,7 @@ describe('the Kubernetes manifests', () => {
 
   describe.each(SERVICES)('the %s Deployment', (service) => {
     const deployment = ofKind('Deployment').find((d) => d.name === service);
-    const podSpec = dict(dict(dict(dict(deployment?.obj).spec).template).spec);
+    const podSpec = at(deployment?.obj, 'spec', 'template', 'spec');
     const containers = list(podSpec.containers).map(dict);
     const container = containers[0] ?? {};
     const [portVar, port] = HEALTH_PORT[service] as [string, number];
@@ -848,8 +853,8 @@ describe('the Kubernetes manifests', () => {
     });
 
     test('probes readiness on /readyz and liveness on /healthz at its health port', () => {
-      const readiness = dict(dict(container.readinessProbe).httpGet);
-      const liveness = dict(dict(container.livenessProbe).httpGet);
+      const readiness = at(container.readinessProbe, 'httpGet');
+      const liveness = at(container.livenessProbe, 'httpGet');
       expect(readiness.path).toBe('/readyz');
       expect(liveness.path).toBe('/healthz');
       expect(portByName(readiness.port)).toBe(port);
@@ -857,12 +862,12 @@ describe('the Kubernetes manifests', () => {
     });
 
     test('tells the service the same port its probes and Service use', () => {
-      const fromConfigMaps = Object.assign({}, ...list(container.envFrom).map((e) => configMaps.get(String(dict(dict(e).configMapRef).name)) ?? {})) as Dict;
+      const fromConfigMaps = Object.assign({}, ...list(container.envFrom).map((e) => configMaps.get(String(at(e, 'configMapRef').name)) ?? {})) as Dict;
       expect(fromConfigMaps[portVar]).toBe(String(port));
       const svc = ofKind('Service').find((s) => s.name === service);
       const svcPorts = list(dict(svc?.obj.spec).ports).map(dict);
       expect(svcPorts.map((p) => portByName(p.targetPort))).toEqual([port]);
-      expect(dict(dict(svc?.obj.spec).selector)).toEqual(dict(dict(dict(deployment?.obj.spec).selector).matchLabels));
+      expect(at(svc?.obj.spec, 'selector')).toEqual(at(deployment?.obj.spec, 'selector', 'matchLabels'));
     });
 
     test('requests and limits CPU and memory', () => {
@@ -893,7 +898,7 @@ describe('the Kubernetes manifests', () => {
       const secretKeys = Object.keys(dict(exampleSecret?.obj.stringData));
       for (const variable of list(container.env).map(dict)) {
         names.push(String(variable.name));
-        const secretRef = dict(dict(variable.valueFrom).secretKeyRef);
+        const secretRef = at(variable.valueFrom, 'secretKeyRef');
         if (secretRef.name !== undefined) {
           expect(secretRef.name).toBe('market-secrets');
           expect(secretKeys).toContain(secretRef.key);
@@ -907,8 +912,8 @@ describe('the Kubernetes manifests', () => {
       const fromSecret = Object.fromEntries(
         list(container.env)
           .map(dict)
-          .filter((v) => dict(dict(v.valueFrom).secretKeyRef).key !== undefined)
-          .map((v) => [String(v.name), String(dict(dict(v.valueFrom).secretKeyRef).key)]),
+          .filter((v) => at(v.valueFrom, 'secretKeyRef').key !== undefined)
+          .map((v) => [String(v.name), String(at(v.valueFrom, 'secretKeyRef').key)]),
       );
       expect(fromSecret.SERVICE_PRIVATE_KEY).toBe(`${own(service).prefix}_SERVICE_KEY`);
       expect(fromSecret.RABBITMQ_URL).toBe(`${own(service).prefix}_RABBITMQ_URL`);
@@ -922,9 +927,9 @@ describe('the Kubernetes manifests', () => {
     });
 
     test('is covered by a NetworkPolicy that admits only its callers, on ports it listens on', () => {
-      const podLabels = dict(dict(dict(dict(deployment?.obj.spec).template).metadata).labels);
+      const podLabels = at(deployment?.obj.spec, 'template', 'metadata', 'labels');
       const policies = ofKind('NetworkPolicy').filter((p) => {
-        const selector = dict(dict(dict(p.obj.spec).podSelector).matchLabels);
+        const selector = at(p.obj.spec, 'podSelector', 'matchLabels');
         return Object.keys(selector).length > 0 && Object.entries(selector).every(([k, v]) => podLabels[k] === v);
       });
       expect(policies.map((p) => p.name)).toEqual([service]);
@@ -940,8 +945,8 @@ describe('the Kubernetes manifests', () => {
           expect({ port: port.port, listening: listening.has(portByName(port.port)) }).toEqual({ port: port.port, listening: true });
           for (const peer of list(rule.from).map(dict)) {
             expect(peer.ipBlock).toBeUndefined();
-            const namespace = dict(dict(peer.namespaceSelector).matchLabels)['kubernetes.io/metadata.name'];
-            const pod = dict(dict(peer.podSelector).matchLabels)['app.kubernetes.io/name'];
+            const namespace = at(peer.namespaceSelector, 'matchLabels')['kubernetes.io/metadata.name'];
+            const pod = at(peer.podSelector, 'matchLabels')['app.kubernetes.io/name'];
             admitted.push({ port: portByName(port.port), from: namespace !== undefined ? `namespace ${String(namespace)}` : `pod ${String(pod)}` });
           }
         }
@@ -951,11 +956,11 @@ describe('the Kubernetes manifests', () => {
     });
 
     test('is scaled on CPU by a HorizontalPodAutoscaler', () => {
-      const hpa = ofKind('HorizontalPodAutoscaler').find((h) => dict(dict(h.obj.spec).scaleTargetRef).name === service);
+      const hpa = ofKind('HorizontalPodAutoscaler').find((h) => at(h.obj.spec, 'scaleTargetRef').name === service);
       expect(hpa?.obj.apiVersion).toBe('autoscaling/v2');
       expect(hpa?.file).toBe('hpa.yaml');
       const cpu = list(dict(hpa?.obj.spec).metrics).map(dict).find((m) => dict(m.resource).name === 'cpu');
-      expect(dict(dict(cpu?.resource).target)).toEqual({ type: 'Utilization', averageUtilization: 70 });
+      expect(at(cpu?.resource, 'target')).toEqual({ type: 'Utilization', averageUtilization: 70 });
       expect(Number(dict(hpa?.obj.spec).minReplicas)).toBeGreaterThanOrEqual(2);
       // With an HPA, a replicas count in the Deployment would reset the scale on every apply.
       expect(dict(deployment?.obj.spec).replicas).toBeUndefined();
@@ -993,10 +998,10 @@ describe('the Kubernetes manifests', () => {
     const gatewayConfig = configMaps.get('api-gateway-config') ?? {};
     expect(gatewayConfig.METRICS_PORT).toBe('9100');
     const gateway = ofKind('Deployment').find((d) => d.name === 'api-gateway');
-    const template = dict(dict(gateway?.obj.spec).template);
+    const template = at(gateway?.obj.spec, 'template');
     const container = dict(list(dict(template.spec).containers)[0]);
     expect(list(container.ports).map(dict).map((p) => p.containerPort)).toEqual([8080, 9100]);
-    expect(dict(dict(template.metadata).annotations)['prometheus.io/port']).toBe('9100');
+    expect(at(template.metadata, 'annotations')['prometheus.io/port']).toBe('9100');
   });
 
   test('list the hold, waiting-list, coupon and payment-provider settings with their defaults', () => {
@@ -1022,8 +1027,8 @@ describe('the Kubernetes manifests', () => {
     const ingresses = ofKind('Ingress');
     expect(ingresses.map((i) => i.file)).toEqual(['ingress.yaml']);
     const backends = list(dict(ingresses[0]?.obj.spec).rules)
-      .flatMap((r) => list(dict(dict(r).http).paths))
-      .map((p) => dict(dict(dict(p).backend).service));
+      .flatMap((r) => list(at(r, 'http').paths))
+      .map((p) => at(p, 'backend', 'service'));
     expect(backends.length).toBeGreaterThan(0);
     const gatewayPorts = list(dict(ofKind('Service').find((s) => s.name === 'api-gateway')?.obj.spec).ports).map(dict);
     for (const backend of backends) {
@@ -1038,7 +1043,7 @@ describe('the Kubernetes manifests', () => {
     expect(read('k8s/secret.example.yaml')).toMatch(/kubectl (-n market )?create secret/);
     const referenced = new Set(
       ofKind('Deployment').flatMap((d) =>
-        list(dict(list(dict(dict(dict(d.obj.spec).template).spec).containers)[0]).env).map((e) => dict(dict(dict(e).valueFrom).secretKeyRef).key),
+        list(dict(list(at(d.obj.spec, 'template', 'spec').containers)[0]).env).map((e) => at(e, 'valueFrom', 'secretKeyRef').key),
       ),
     );
     referenced.delete(undefined);
