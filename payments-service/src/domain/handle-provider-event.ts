@@ -3,7 +3,7 @@ import type { PaymentRecord } from '../data-access/payment-repository';
 import { publicPayment } from './payment-view';
 import type { ProviderEvent } from '../providers';
 import type { PaymentsDeps } from './deps';
-import { syncRefund } from './refund-payment';
+import { syncRefund } from './sync-refund';
 import { cancelIntent } from './settle-payment';
 import { syncPayment } from './sync-payment';
 

@@ -1,6 +1,6 @@
 import { describeError, toAppError } from '@market/common';
 import type { PaymentsDeps } from './deps';
-import { syncRefund } from './refund-payment';
+import { syncRefund } from './sync-refund';
 import { settlePayment } from './settle-payment';
 import { syncPayment } from './sync-payment';
 
