@@ -52,16 +52,11 @@ export const FINAL_VERSION = Number.MAX_SAFE_INTEGER;
 
 /** How long a stored load still answers the misses of its generation that were looked up before it landed. */
 const RECENTLY_LOADED_MS = 1000;
-/** A change's event comes within moments of the route's answer; a later one (a broker outage) asks Redis. */
-const RECENTLY_FORGOTTEN_MS = 60_000;
-const RECENTLY_FORGOTTEN_MAX = 10_000;
 
 export class ReadCache {
   private readonly redis: ScriptedRedis;
   /** Loads under way, and loads just stored (RECENTLY_LOADED_MS), by entry key and generation. */
   private readonly inFlight = new Map<string, Promise<string>>();
-  /** The newest version of each resource this process saw forgotten lately (RECENTLY_FORGOTTEN_MS), oldest first. */
-  private readonly recentlyForgotten = new Map<string, { version: number; until: number }>();
 
   constructor(
     redis: Redis,
@@ -157,28 +152,11 @@ export class ReadCache {
       await this.invalidate(resource);
       return true;
     }
-    // The event of a change this replica's route just forgot needs no round trip to be told so.
-    const known = this.recentlyForgotten.get(resource);
-    if (known && known.version >= version && known.until > Date.now()) return false;
-    let forgotten: boolean;
     try {
-      forgotten = (await this.redis.cacheForgetVersion(this.genKey(resource), this.forgottenKey(resource), version, this.generationTtl())) === 1;
+      return (await this.redis.cacheForgetVersion(this.genKey(resource), this.forgottenKey(resource), version, this.generationTtl())) === 1;
     } catch {
       // Best effort, as `invalidate`: whether it was forgotten is unknown, so what depends on it is forgotten too.
       return true;
-    }
-    this.rememberForgotten(resource, version);
-    return forgotten;
-  }
-
-  /** Redis now holds `version` (or a newer one) as forgotten: a fact that stays true, kept here a short while. */
-  private rememberForgotten(resource: string, version: number): void {
-    const known = this.recentlyForgotten.get(resource);
-    this.recentlyForgotten.delete(resource);
-    this.recentlyForgotten.set(resource, { version: Math.max(version, known?.version ?? 0), until: Date.now() + RECENTLY_FORGOTTEN_MS });
-    if (this.recentlyForgotten.size > RECENTLY_FORGOTTEN_MAX) {
-      const oldest = this.recentlyForgotten.keys().next();
-      if (!oldest.done) this.recentlyForgotten.delete(oldest.value);
     }
   }
 
